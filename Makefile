@@ -1,0 +1,222 @@
+# plop: one Makefile for every product.
+#
+#   make            build plop-render and the collector extension for $(PYTHON)
+#   make test       install missing system packages, build, run every test suite
+#   make demo       install, build, profile the demo server live, render the report
+#   make bench      every benchmark (bench-collector, bench-render)
+#   make fuzz       build the libFuzzer harness and run it for FUZZ_SECONDS
+#
+# Products and where their sources live:
+#   build/plop-render          render/*.c + generated build/gen/templates.c
+#   collector/plop/_collector* collector/src/*.c, for the interpreter $(PYTHON)
+#   build/tests/test_*         tests/c/test_*.c, each linked with its module
+#
+# V=1 shows the commands.  CI=true (set by CI) adds -Werror.
+
+PYTHON ?= python3
+CC ?= cc
+CLANG ?= clang
+PKG_CONFIG ?= pkg-config
+FUZZ_SECONDS ?= 60
+
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-8s %s\n' $(1) $(2)
+endif
+
+WARN := -Wall -Wextra -pedantic -Wstrict-prototypes -Wshadow -Wno-unused-parameter
+ifeq ($(CI),true)
+WARN += -Werror
+endif
+OPT ?= -O2 -g
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -MMD -MP
+
+# ---------------------------------------------------------------- render
+GV_CFLAGS := $(shell $(PKG_CONFIG) --cflags libgvc 2>/dev/null)
+GV_LIBS := $(shell $(PKG_CONFIG) --libs libgvc 2>/dev/null)
+GV_PLUGIN_DIR := $(shell $(PKG_CONFIG) --variable=libdir libgvc 2>/dev/null)/graphviz
+# The layout and render plugins are linked in and registered with
+# gvContextPlugins(), as Graphviz's own demo does, so plop-render does not
+# depend on the plugin config file that only the graphviz package writes.
+GV_PLUGIN_LIBS := -L$(GV_PLUGIN_DIR) -Wl,-rpath,$(GV_PLUGIN_DIR) \
+	-lgvplugin_dot_layout -lgvplugin_core -lgvplugin_pango
+
+B := build
+TEMPLATES := $(sort $(wildcard templates/*.html templates/*.css templates/*.js))
+RENDER_SRCS := $(sort $(wildcard render/*.c))
+RENDER_LIB_SRCS := $(filter-out render/main.c,$(RENDER_SRCS))
+RENDER_OBJS := $(RENDER_SRCS:%.c=$(B)/%.o) $(B)/gen/templates.o
+RENDER_LIB_OBJS := $(RENDER_LIB_SRCS:%.c=$(B)/%.o) $(B)/gen/templates.o
+RENDER_CFLAGS := $(BASE_CFLAGS) $(GV_CFLAGS) -Irender -I$(B)/gen
+RENDER_LIBS := $(GV_LIBS) $(GV_PLUGIN_LIBS) -lm
+
+# Sanitizer build of the same sources: build/asan/...
+A := $(B)/asan
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+RENDER_ASAN_OBJS := $(RENDER_SRCS:%.c=$(A)/%.o) $(A)/gen/templates.o
+RENDER_ASAN_LIB_OBJS := $(RENDER_LIB_SRCS:%.c=$(A)/%.o) $(A)/gen/templates.o
+
+# ---------------------------------------------------------------- collector
+PY_INCLUDE := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])' 2>/dev/null)
+PY_EXT_SUFFIX := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))' 2>/dev/null)
+PY_TAG := $(shell $(PYTHON) -c 'import sys; print("%d%d" % sys.version_info[:2])' 2>/dev/null)
+EXT := collector/plop/_collector$(PY_EXT_SUFFIX)
+EXT_SRCS := $(sort $(wildcard collector/src/*.c))
+EXT_OBJS := $(EXT_SRCS:%.c=$(B)/py$(PY_TAG)/%.o)
+EXT_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -I$(PY_INCLUDE) -Icollector/src
+EXT_LDFLAGS := -shared -pthread
+
+# Every CPython 3.8+ that pyenv has; `make test-matrix` runs the collector
+# tests on each of them.
+PYTHONS ?= $(sort $(wildcard /root/.pyenv/versions/3.[89].*/bin/python) \
+	$(wildcard /root/.pyenv/versions/3.1[0-9].*/bin/python))
+
+.PHONY: all deps render collector test test-c test-render test-render-asan \
+	test-collector test-matrix test-viewer test-browser test-fuzz test-valgrind \
+	bench bench-collector bench-render fuzz demo clean
+.DEFAULT_GOAL := all
+
+all: render collector
+render: $(B)/plop-render
+collector: $(EXT)
+
+# Installs what is missing (Debian packages, npm modules for the browser
+# tests).  Cheap when everything is there: it only checks.
+deps:
+	$(Q)sh .ci/install-deps
+
+$(B)/plop-render: $(RENDER_OBJS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) -o $@ $^ $(RENDER_LIBS)
+
+$(B)/librender.a: $(RENDER_LIB_OBJS)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/render/%.o: render/%.c
+	$(call say,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(RENDER_CFLAGS) -c -o $@ $<
+
+# Templates become one C file of byte arrays (jq's od|sed recipe: no xxd).
+# templates_get(name, &len) in render/templates.h looks them up by file name.
+$(B)/gen/templates.c: $(TEMPLATES) .ci/embed-templates
+	$(call say,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)sh .ci/embed-templates $(TEMPLATES) > $@.tmp && mv $@.tmp $@
+
+$(B)/gen/templates.o: $(B)/gen/templates.c
+	$(call say,CC,$@)
+	$(Q)$(CC) $(RENDER_CFLAGS) -Wno-overlength-strings -c -o $@ $<
+
+$(A)/render/%.o: render/%.c
+	$(call say,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(RENDER_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+
+$(A)/gen/templates.o: $(B)/gen/templates.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(RENDER_CFLAGS) $(SAN_FLAGS) -Wno-overlength-strings -c -o $@ $<
+
+$(A)/plop-render: $(RENDER_ASAN_OBJS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(RENDER_LIBS)
+
+$(A)/librender.a: $(RENDER_ASAN_LIB_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(EXT): $(EXT_OBJS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(EXT_LDFLAGS) -o $@ $^
+
+$(B)/py$(PY_TAG)/collector/src/%.o: collector/src/%.c
+	$(call say,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(EXT_CFLAGS) -c -o $@ $<
+
+# ---------------------------------------------------------------- C unit tests
+# tests/c/test_NAME.c is linked with librender.a, or, for the collector's
+# pure-C modules (no Python.h), with collector/src/NAME.c directly.
+C_TESTS := $(patsubst tests/c/%.c,%,$(sort $(wildcard tests/c/test_*.c)))
+COLLECTOR_PURE := stacktab
+$(B)/tests/test_%: tests/c/test_%.c $(B)/librender.a
+	$(call say,LINK,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(RENDER_CFLAGS) -Icollector/src -Itests/c -o $@ $< \
+		$(if $(filter $*,$(COLLECTOR_PURE)),collector/src/$*.c,$(B)/librender.a) $(RENDER_LIBS)
+
+$(A)/tests/test_%: tests/c/test_%.c $(A)/librender.a
+	$(call say,LINK,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(RENDER_CFLAGS) $(SAN_FLAGS) -Icollector/src -Itests/c -o $@ $< \
+		$(if $(filter $*,$(COLLECTOR_PURE)),collector/src/$*.c,$(A)/librender.a) $(RENDER_LIBS)
+
+# ---------------------------------------------------------------- tests
+# Each suite ends with its own "N passed, N failed" line; tests/run-suites
+# adds them up into the last line of `make test`.
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)sh tests/run-suites
+
+test-c: $(C_TESTS:%=$(B)/tests/%)
+	$(Q)sh tests/run-c $(B)/tests $(C_TESTS)
+
+test-c-asan: $(C_TESTS:%=$(A)/tests/%)
+	$(Q)sh tests/run-c $(A)/tests $(C_TESTS)
+
+test-render: $(B)/plop-render
+	$(Q)$(PYTHON) tests/render/run.py --binary $(B)/plop-render
+
+test-render-asan: $(A)/plop-render
+	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		$(PYTHON) tests/render/run.py --binary $(A)/plop-render --quick
+
+test-valgrind: $(B)/plop-render
+	$(Q)$(PYTHON) tests/render/run.py --binary $(B)/plop-render --valgrind --quick
+
+test-collector: $(EXT)
+	$(Q)PYTHONPATH=collector $(PYTHON) tests/python/run.py tests/python
+
+test-matrix:
+	$(Q)sh tests/run-matrix $(PYTHONS)
+
+test-viewer: all
+	$(Q)PYTHONPATH=collector $(PYTHON) tests/python/run.py tests/viewer
+
+test-browser: $(B)/plop-render
+	$(Q)sh tests/browser/run
+
+# ---------------------------------------------------------------- fuzzing
+$(B)/fuzz/fuzz_render: tests/fuzz/fuzz_render.c $(RENDER_LIB_SRCS) $(B)/gen/templates.c
+	$(call say,FUZZ,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all $(GV_CFLAGS) -Irender -I$(B)/gen -o $@ $^ $(RENDER_LIBS)
+
+fuzz: $(B)/fuzz/fuzz_render
+	$(Q)sh tests/fuzz/run $(B)/fuzz/fuzz_render $(FUZZ_SECONDS)
+
+test-fuzz: $(B)/fuzz/fuzz_render
+	$(Q)sh tests/fuzz/run $(B)/fuzz/fuzz_render $(FUZZ_SECONDS)
+
+# ---------------------------------------------------------------- benchmarks
+bench: bench-collector bench-render
+
+bench-collector: $(EXT)
+	$(Q)PYTHONPATH=collector $(PYTHON) bench/bench_collector.py
+
+bench-render: $(B)/plop-render
+	$(Q)$(PYTHON) bench/bench_render.py --binary $(B)/plop-render
+
+# ---------------------------------------------------------------- demo
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)sh demo/create_profile.sh
+
+clean:
+	rm -rf $(B) collector/plop/_collector*.so
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,49 @@
+"""Runs the unittest modules (test_*.py) of the directories named on the
+command line with the current interpreter and ends with the line
+"N passed, N failed" that tests/run-suites adds up.  Standard library only,
+so it works on every CPython the collector supports.
+
+    python tests/python/run.py tests/python [-k PATTERN] [-v]
+"""
+import argparse
+import os
+import sys
+import unittest
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("dirs", nargs="+")
+    ap.add_argument("-k", dest="pattern", default=None,
+                    help="only tests whose id contains PATTERN")
+    ap.add_argument("-v", dest="verbose", action="store_true")
+    args = ap.parse_args()
+
+    loader = unittest.TestLoader()
+    suite = unittest.TestSuite()
+    for d in args.dirs:
+        d = os.path.abspath(d)
+        sys.path.insert(0, d)
+        suite.addTests(loader.discover(d, pattern="test_*.py", top_level_dir=d))
+
+    if args.pattern:
+        def walk(s):
+            for t in s:
+                if isinstance(t, unittest.TestSuite):
+                    for u in walk(t):
+                        yield u
+                else:
+                    yield t
+        suite = unittest.TestSuite(t for t in walk(suite) if args.pattern in t.id())
+
+    runner = unittest.TextTestRunner(verbosity=2 if args.verbose else 1)
+    result = runner.run(suite)
+    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    passed = result.testsRun - failed - len(result.skipped)
+    print("%s: %d passed, %d failed, %d skipped"
+          % ("py%d%d" % sys.version_info[:2], passed, failed, len(result.skipped)))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
