@@ -1,0 +1,121 @@
+/*
+ * diag.c: filling a struct diag (see diag.h), including the clipped
+ * source line and caret of parse errors.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "diag.h"
+
+#define DIAG_CLIP 80
+
+void
+diag_set(struct diag *d, enum diag_kind kind, const char *fmt, ...)
+{
+    va_list ap;
+    d->kind = kind;
+    va_start(ap, fmt);
+    int n = vsnprintf(d->msg, sizeof(d->msg) - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        n = 0;
+    }
+    size_t len = strlen(d->msg);
+    d->msg[len] = '\n';
+    d->msg[len + 1] = '\0';
+}
+
+/* Appends up to `n` bytes of s to d->msg, showing control bytes as '?'. */
+static void
+append_clean(struct diag *d, size_t *pos, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n && *pos + 1 < sizeof(d->msg) - 8; i++) {
+        unsigned char c = (unsigned char)s[i];
+        d->msg[(*pos)++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    }
+}
+
+void
+diag_parse_error(struct diag *d, const char *name, const char *buf,
+                 size_t len, size_t off, const char *fmt, ...)
+{
+    if (off > len) {
+        off = len;
+    }
+    size_t line = 1, bol = 0;
+    for (size_t i = 0; i < off; i++) {
+        if (buf[i] == '\n') {
+            line++;
+            bol = i + 1;
+        }
+    }
+    size_t eol = off;
+    while (eol < len && buf[eol] != '\n' && buf[eol] != '\r') {
+        eol++;
+    }
+    size_t col = off - bol + 1;
+
+    char what[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+
+    d->kind = DIAG_PARSE;
+    int n = snprintf(d->msg, sizeof(d->msg), "%s:%zu:%zu: error: %s\n",
+                     name, line, col, what);
+    size_t pos = (n < 0) ? 0 : (size_t)n;
+    if (pos >= sizeof(d->msg) - 16) {
+        pos = sizeof(d->msg) - 16;
+        memcpy(d->msg + pos, "...\n", 5);
+        return;
+    }
+
+    /* Clip the line to DIAG_CLIP bytes around the column. */
+    size_t from = bol, to = eol;
+    int left_dots = 0, right_dots = 0;
+    if (to - from > DIAG_CLIP) {
+        from = off > bol + DIAG_CLIP / 2 ? off - DIAG_CLIP / 2 : bol;
+        to = from + DIAG_CLIP < eol ? from + DIAG_CLIP : eol;
+        left_dots = from > bol;
+        right_dots = to < eol;
+    }
+    memcpy(d->msg + pos, "    ", 4);
+    pos += 4;
+    if (left_dots) {
+        memcpy(d->msg + pos, "...", 3);
+        pos += 3;
+    }
+    append_clean(d, &pos, buf + from, to - from);
+    if (right_dots) {
+        memcpy(d->msg + pos, "...", 3);
+        pos += 3;
+    }
+    d->msg[pos++] = '\n';
+    size_t caret = 4 + (left_dots ? 3 : 0) + (off - from);
+    for (size_t i = 0; i < caret && pos + 3 < sizeof(d->msg); i++) {
+        d->msg[pos++] = ' ';
+    }
+    d->msg[pos++] = '^';
+    d->msg[pos++] = '\n';
+    d->msg[pos] = '\0';
+}
+
+int
+plop_exit_code(enum diag_kind kind)
+{
+    switch (kind) {
+    case DIAG_NONE:
+        return PLOP_EXIT_OK;
+    case DIAG_USAGE:
+        return PLOP_EXIT_USAGE;
+    case DIAG_IO:
+        return PLOP_EXIT_IO;
+    case DIAG_PARSE:
+        return PLOP_EXIT_PARSE;
+    case DIAG_LAYOUT:
+        return PLOP_EXIT_LAYOUT;
+    }
+    return 1;
+}
