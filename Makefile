@@ -184,10 +184,11 @@ test-matrix:
 	$(Q)sh tests/run-matrix $(PYTHONS)
 
 test-viewer: all
-	$(Q)PYTHONPATH=collector $(PYTHON) tests/python/run.py tests/viewer
+	$(Q)PLOP_RENDER=$(abspath $(B))/plop-render PYTHONPATH=collector \
+		$(PYTHON) tests/python/run.py tests/viewer
 
 test-browser: $(B)/plop-render
-	$(Q)sh tests/browser/run
+	$(Q)sh tests/browser/run $(B)/plop-render
 
 # ---------------------------------------------------------------- fuzzing
 $(B)/fuzz/fuzz_render: tests/fuzz/fuzz_render.c $(RENDER_LIB_SRCS) $(B)/gen/templates.c
@@ -214,7 +215,8 @@ bench-render: $(B)/plop-render
 # ---------------------------------------------------------------- demo
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)sh demo/create_profile.sh
+	$(Q)PLOP_RENDER=$(abspath $(B))/plop-render PYTHON=$(PYTHON) \
+		sh demo/create_profile.sh
 
 clean:
 	rm -rf $(B) collector/plop/_collector*.so

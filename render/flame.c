@@ -1,0 +1,226 @@
+/*
+ * flame.c: the flame graph as a standalone, static SVG 1.1 document
+ * (flame_svg_write in html.h): an icicle, callers above callees, laid out
+ * here in C, so it needs no script and shows the same in any viewer.
+ *
+ * Frames come from flametree.c (narrow frames left out by its budget),
+ * colours from graph_node_color(), so they match the call graph.  Every
+ * frame carries a <title> (full name, file:line, samples), which viewers
+ * show on hover.  Labels are cut to the width of their box with an
+ * estimated glyph width; invalid UTF-8 becomes U+FFFD so the document is
+ * always well-formed XML.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "arena.h"
+#include "flametree.h"
+#include "graph.h"
+#include "html.h"
+#include "opts.h"
+#include "profile.h"
+#include "strbuf.h"
+
+#define FLAME_SVG_WIDTH 1200.0
+#define FLAME_PAD 10.0
+#define FLAME_ROW 17
+#define FLAME_TOP 46
+#define FLAME_GLYPH 6.6         /* estimated advance of an 11px glyph */
+
+/* Length of the valid UTF-8 sequence at s[0..len), or 0 if invalid. */
+static size_t
+utf8_len(const unsigned char *s, size_t len)
+{
+    unsigned char c = s[0];
+    size_t n;
+    uint32_t cp;
+    if (c < 0x80) {
+        return 1;
+    }
+    if ((c & 0xe0) == 0xc0) {
+        n = 2;
+        cp = c & 0x1f;
+    }
+    else if ((c & 0xf0) == 0xe0) {
+        n = 3;
+        cp = c & 0x0f;
+    }
+    else if ((c & 0xf8) == 0xf0) {
+        n = 4;
+        cp = c & 0x07;
+    }
+    else {
+        return 0;
+    }
+    if (n > len) {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800)
+        || (n == 4 && (cp < 0x10000 || cp > 0x10ffff))
+        || (cp >= 0xd800 && cp <= 0xdfff)) {
+        return 0;
+    }
+    return n;
+}
+
+/*
+ * Adds s[0..len) as XML text: escaped, invalid UTF-8 as U+FFFD, and cut
+ * to at most `max` characters (the last two then being "..").  max 0
+ * means no limit.
+ */
+static void
+add_text(struct strbuf *sb, const char *s, size_t len, size_t max)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t chars = 0;
+    size_t i = 0;
+    if (max > 0) {
+        /* Count first: only a text that does not fit is cut. */
+        size_t total = 0;
+        for (size_t j = 0; j < len; total++) {
+            size_t n = utf8_len(u + j, len - j);
+            j += n ? n : 1;
+        }
+        if (total <= max) {
+            max = 0;
+        }
+        else {
+            max = max > 2 ? max - 2 : 0;
+        }
+    }
+    while (i < len) {
+        if (max > 0 && chars == max) {
+            strbuf_addstr(sb, "..");
+            return;
+        }
+        size_t n = utf8_len(u + i, len - i);
+        if (n == 0) {
+            strbuf_addstr(sb, "\xef\xbf\xbd");
+            i++;
+        }
+        else {
+            strbuf_add_xml(sb, s + i, n);
+            i += n;
+        }
+        chars++;
+    }
+}
+
+int
+flame_svg_write(struct strbuf *out, const struct report_input *in,
+                struct diag *d)
+{
+    const struct graph *g = in->graph;
+    struct arena *a = out->arena;
+    enum render_color mode = in->opts ? in->opts->color : RENDER_COLOR_FILE;
+    struct flame_tree t;
+    (void)d;
+
+    flame_tree_build(&t, a, g, FLAME_SVG_DIVISOR, FLAME_SVG_MAX_NODES);
+
+    double width = FLAME_SVG_WIDTH - 2 * FLAME_PAD;
+    double scale = t.value[0] ? width / (double)t.value[0] : 0;
+    int height = FLAME_TOP + (int)(t.max_depth + 1) * FLAME_ROW + 24;
+
+    /* next[d]: where the next child of the open node at depth d starts. */
+    uint64_t *next = arena_calloc(a, (size_t)t.max_depth + 2, sizeof(*next));
+    /* Colours are computed once per graph node. */
+    char (*color)[8] = arena_calloc(a, g->nnodes ? g->nnodes : 1,
+                                    sizeof(*color));
+
+    strbuf_addstr(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    strbuf_addf(out,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" "
+        "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+        "font-family=\"Verdana, 'DejaVu Sans', sans-serif\" "
+        "font-size=\"11\">\n",
+        (int)FLAME_SVG_WIDTH, height, (int)FLAME_SVG_WIDTH, height);
+    strbuf_addstr(out, "<rect width=\"100%\" height=\"100%\" "
+                  "fill=\"#ffffff\"/>\n");
+
+    const char *title = "profile";
+    if (in->opts && in->opts->title) {
+        title = in->opts->title;
+    }
+    else if (in->ninputs > 0) {
+        title = strrchr(in->inputs[0], '/') ? strrchr(in->inputs[0], '/') + 1
+                                            : in->inputs[0];
+    }
+    strbuf_addf(out, "<text x=\"%.0f\" y=\"20\" font-size=\"15\" "
+                "font-weight=\"bold\">", FLAME_PAD);
+    add_text(out, title, strlen(title), 120);
+    strbuf_addstr(out, "</text>\n");
+
+    char total_s[32], min_s[32], omit_s[32];
+    strbuf_addf(out, "<text x=\"%.0f\" y=\"37\" fill=\"#5f6b7a\">"
+                "flame graph of %s samples", FLAME_PAD,
+                graph_fmt_count(g->total, total_s));
+    if (t.omitted > 0) {
+        strbuf_addf(out, "; frames under %s samples left out (%s samples, "
+                    "%.2f %%)", graph_fmt_count(t.min, min_s),
+                    graph_fmt_count(t.omitted, omit_s),
+                    100.0 * (double)t.omitted / (double)g->total);
+    }
+    strbuf_addstr(out, "</text>\n");
+
+    for (size_t i = 0; i < t.n; i++) {
+        uint32_t depth = t.depth[i];
+        uint64_t x0 = depth == 0 ? 0 : next[depth - 1];
+        if (depth > 0) {
+            next[depth - 1] += t.value[i];
+        }
+        next[depth] = x0;
+
+        double x = FLAME_PAD + (double)x0 * scale;
+        double w = (double)t.value[i] * scale;
+        int y = FLAME_TOP + (int)depth * FLAME_ROW;
+        uint32_t id = t.node[i];
+        const char *name = "all";
+        size_t name_len = 3;
+        const char *fill = "#c9ced6";
+        if (id != GRAPH_NO_NODE) {
+            const struct graph_node *nd = &g->nodes[id];
+            name = nd->func;
+            name_len = nd->func_len;
+            if (color[id][0] == '\0') {
+                graph_node_color(g, id, mode, color[id]);
+            }
+            fill = color[id];
+        }
+
+        strbuf_addstr(out, "<g><title>");
+        add_text(out, name, name_len, 0);
+        if (id != GRAPH_NO_NODE) {
+            const struct graph_node *nd = &g->nodes[id];
+            strbuf_addstr(out, " (");
+            add_text(out, nd->file, nd->file_len, 0);
+            strbuf_addf(out, ":%ld)", nd->line);
+        }
+        char v_s[32];
+        strbuf_addf(out, "\n%s samples, %.2f %%</title>",
+                    graph_fmt_count(t.value[i], v_s),
+                    g->total ? 100.0 * (double)t.value[i] / (double)g->total
+                             : 0.0);
+        strbuf_addf(out, "<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" "
+                    "height=\"%d\" fill=\"%s\" stroke=\"#ffffff\" "
+                    "stroke-width=\"0.5\"/>",
+                    x, y, w, FLAME_ROW - 1, fill);
+        size_t fit = w > 8 ? (size_t)((w - 6) / FLAME_GLYPH) : 0;
+        if (fit >= 3) {
+            strbuf_addf(out, "<text x=\"%.2f\" y=\"%d\">", x + 3,
+                        y + FLAME_ROW - 5);
+            add_text(out, name, name_len, fit);
+            strbuf_addstr(out, "</text>");
+        }
+        strbuf_addstr(out, "</g>\n");
+    }
+    strbuf_addstr(out, "</svg>\n");
+    return 0;
+}
