@@ -2,7 +2,8 @@
  * arena.c: the renderer's bump allocator (see arena.h).  Blocks come from
  * malloc and are chained; a request is served from the current block or a
  * new one.  Requests larger than a quarter of a block get a block of their
- * own, so big arrays do not waste the tail of the current block.
+ * own, so big arrays do not waste the tail of the current block.  Blocks
+ * start at 16 KiB and double up to 256 KiB, so a small arena stays small.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "diag.h"
 
 #define ARENA_BLOCK (256 * 1024)
+#define ARENA_FIRST_BLOCK (16 * 1024)   /* blocks double up to ARENA_BLOCK */
 #define ARENA_ALIGN 16
 
 struct block {
@@ -27,6 +29,7 @@ struct arena {
     struct block *head;     /* block being filled */
     struct block *big;      /* blocks given to one large request */
     size_t bytes;
+    size_t next_size;       /* size of the next ordinary block */
 };
 
 void
@@ -82,7 +85,18 @@ arena_alloc(struct arena *a, size_t size)
     }
     struct block *b = a->head;
     if (b == NULL || b->size - b->used < size) {
-        b = block_new(a, ARENA_BLOCK);
+        /* Small arenas (one per fuzz input, tiny profiles) stay small;
+         * big ones reach ARENA_BLOCK after a few blocks. */
+        if (a->next_size < ARENA_FIRST_BLOCK) {
+            a->next_size = ARENA_FIRST_BLOCK;
+        }
+        while (a->next_size < size) {
+            a->next_size *= 2;
+        }
+        b = block_new(a, a->next_size);
+        if (a->next_size < ARENA_BLOCK) {
+            a->next_size *= 2;
+        }
         b->next = a->head;
         a->head = b;
     }

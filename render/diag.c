@@ -26,14 +26,78 @@ diag_set(struct diag *d, enum diag_kind kind, const char *fmt, ...)
     d->msg[len + 1] = '\0';
 }
 
-/* Appends up to `n` bytes of s to d->msg, showing control bytes as '?'. */
-static void
+/* The length of the valid UTF-8 sequence at s[0..n), or 0. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t need;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) {
+        need = 2;
+    }
+    else if (c >= 0xe0 && c <= 0xef) {
+        need = 3;
+        lo = c == 0xe0 ? 0xa0 : 0x80;
+        hi = c == 0xed ? 0x9f : 0xbf;
+    }
+    else if (c >= 0xf0 && c <= 0xf4) {
+        need = 4;
+        lo = c == 0xf0 ? 0x90 : 0x80;
+        hi = c == 0xf4 ? 0x8f : 0xbf;
+    }
+    else {
+        return 0;
+    }
+    if (n < need || s[1] < lo || s[1] > hi) {
+        return 0;
+    }
+    for (size_t i = 2; i < need; i++) {
+        if (s[i] < 0x80 || s[i] > 0xbf) {
+            return 0;
+        }
+    }
+    return need;
+}
+
+/*
+ * Appends s[0..n) to d->msg as the terminal should show it: control
+ * bytes and bytes that are not valid UTF-8 become '?', valid UTF-8 is
+ * kept.  Returns the number of characters shown (for the caret).
+ */
+static size_t
 append_clean(struct diag *d, size_t *pos, const char *s, size_t n)
 {
-    for (size_t i = 0; i < n && *pos + 1 < sizeof(d->msg) - 8; i++) {
-        unsigned char c = (unsigned char)s[i];
-        d->msg[(*pos)++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t shown = 0;
+    for (size_t i = 0; i < n && *pos + 5 < sizeof(d->msg) - 8;) {
+        unsigned char c = u[i];
+        size_t k = c >= 0x80 ? utf8_len(u + i, n - i) : 1;
+        if (c >= 0x80 && k > 0) {
+            memcpy(d->msg + *pos, s + i, k);
+            *pos += k;
+            i += k;
+        }
+        else {
+            d->msg[(*pos)++] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
+            i++;
+        }
+        shown++;
     }
+    return shown;
+}
+
+/* The number of characters append_clean() shows for s[0..n). */
+static size_t
+shown_width(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t shown = 0;
+    for (size_t i = 0; i < n; shown++) {
+        size_t k = u[i] >= 0x80 ? utf8_len(u + i, n - i) : 1;
+        i += k > 0 ? k : 1;
+    }
+    return shown;
 }
 
 void
@@ -78,6 +142,14 @@ diag_parse_error(struct diag *d, const char *name, const char *buf,
     if (to - from > DIAG_CLIP) {
         from = off > bol + DIAG_CLIP / 2 ? off - DIAG_CLIP / 2 : bol;
         to = from + DIAG_CLIP < eol ? from + DIAG_CLIP : eol;
+        /* Do not cut a UTF-8 character in two. */
+        while (from < off && ((unsigned char)buf[from] & 0xc0) == 0x80) {
+            from++;
+        }
+        while (to > off && to < eol
+               && ((unsigned char)buf[to] & 0xc0) == 0x80) {
+            to--;
+        }
         left_dots = from > bol;
         right_dots = to < eol;
     }
@@ -93,7 +165,8 @@ diag_parse_error(struct diag *d, const char *name, const char *buf,
         pos += 3;
     }
     d->msg[pos++] = '\n';
-    size_t caret = 4 + (left_dots ? 3 : 0) + (off - from);
+    size_t caret = 4 + (left_dots ? 3 : 0) + shown_width(buf + from,
+                                                         off - from);
     for (size_t i = 0; i < caret && pos + 3 < sizeof(d->msg); i++) {
         d->msg[pos++] = ' ';
     }

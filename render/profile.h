@@ -27,6 +27,8 @@ struct arena;
 #define PROFILE_MAX_STRING (1u << 20)       /* bytes in one file/func name */
 #define PROFILE_MAX_FRAMES 16000000u        /* distinct frames */
 #define PROFILE_MAX_INPUT ((size_t)8 << 30) /* bytes in one input file */
+#define PROFILE_MAX_TOTAL 1000000000000000000ULL /* sum of counts, 1e18 */
+#define PROFILE_MAX_LINE 2147483647L        /* a frame's line number */
 
 /* One distinct (file, line, func) triple.  Strings are UTF-8. */
 struct frame {
@@ -62,9 +64,21 @@ struct profile {
     uint32_t max_depth;     /* deepest stack seen */
     int ninputs;            /* files loaded so far */
 
-    /* Private: the frame intern table (open addressing, power of two). */
+    /* Private: the frame intern table (open addressing, power of two).
+     * Its hash is seeded per process so that no input can be crafted to
+     * collide; ids are given in order of first sight, so the seed never
+     * shows in any output. */
     uint32_t *ftab;         /* frame id + 1, 0 = empty */
     size_t ftab_mask;
+    uint64_t seed;
+    uint32_t max_frames;    /* PROFILE_MAX_FRAMES; tests lower it */
+
+    /* Private scratch space reused by the parsers and profile_intern(),
+     * grown by doubling (see profile_scratch()): no allocation per token. */
+    uint32_t *ids;          /* frame ids of the stack being parsed */
+    uint32_t ids_cap;
+    char *scratch[4];       /* 0, 1: parsers; 2, 3: profile_intern() */
+    size_t scratch_cap[4];
 };
 
 /* An empty profile allocating from `a`. */
@@ -72,16 +86,24 @@ void profile_init(struct profile *p, struct arena *a);
 
 /*
  * The id of the frame (file, line, func), adding it if new.  Copies the
- * strings on first sight only.  Returns -1 when PROFILE_MAX_FRAMES is
- * reached (caller reports it).  Cost: O(flen + fnlen) expected.
+ * strings on first sight only.  Returns -1 when p->max_frames
+ * (PROFILE_MAX_FRAMES) is reached, -2 when a string is longer than PROFILE_MAX_STRING (caller
+ * reports it).  Cost: O(flen + fnlen) expected.
+ *
+ * Stored names are always valid UTF-8: a byte that does not belong to a
+ * valid UTF-8 sequence is taken as the Latin-1 character of that value
+ * (0xf6 becomes U+00F6), which is what a Python 3 '\xf6' means and what
+ * a Latin-1 file name means.  Valid UTF-8 is kept as it is, so Python 2's
+ * 'w\xc3\xb6rk' and Python 3's 'w\u00f6rk' intern to the same frame.
  */
 int64_t profile_intern(struct profile *p, const char *file, size_t flen,
                        long line, const char *func, size_t fnlen);
 
 /*
- * Appends a stack of `depth` frame ids (leaf first), copying the ids.
- * A count of 0 is accepted and dropped.  Returns -1 if the total would
- * overflow PROFILE_MAX_COUNT * ... (caller reports it), else 0.
+ * Appends a stack of `depth` >= 1 frame ids (leaf first), copying the
+ * ids.  A count of 0 is accepted and dropped.  Returns -1 if the total
+ * would exceed PROFILE_MAX_TOTAL (caller reports it; nothing is added),
+ * else 0.
  */
 int profile_add_stack(struct profile *p, const uint32_t *ids, uint32_t depth,
                       uint64_t count);
@@ -103,9 +125,28 @@ int parse_collapsed(struct profile *p, const char *name, const char *buf,
                     size_t len, struct diag *d);
 
 /*
- * Reads the file at `path` ("-" is standard input) and parses it.  A file
- * that cannot be read gives DIAG_IO: "cannot open 'x': No such file...".
+ * A buffer of at least `n` bytes in scratch slot `which` (parsers use 0
+ * and 1; profile_intern() uses 2 and 3), keeping
+ * its first `keep` bytes.  Valid until the next call for that slot.
+ */
+char *profile_scratch(struct profile *p, int which, size_t n, size_t keep);
+
+/* The id scratch array with room for at least `n` ids, keeping `keep`. */
+uint32_t *profile_scratch_ids(struct profile *p, uint32_t n, uint32_t keep);
+
+/*
+ * Reads the file at `path` ("-" is standard input, named "<stdin>" in
+ * messages) and parses it, detecting the format.  The input is mapped or
+ * read whole, then released once parsed.  Errors:
+ *   DIAG_IO     "error: cannot open 'x': No such file or directory"
+ *               (also: cannot read, is a directory)
+ *   DIAG_PARSE  "x: error: input is larger than the limit N bytes", or any
+ *               parse error of profile_parse().
  */
 int profile_load(struct profile *p, const char *path, struct diag *d);
+
+/* profile_load() with another input size limit (tests use a small one). */
+int profile_load_max(struct profile *p, const char *path, size_t max_input,
+                     struct diag *d);
 
 #endif

@@ -1,0 +1,425 @@
+/*
+ * graph.c: builds the full call graph of a profile (see graph.h for the
+ * counting rules), plus the helpers every picture shares: node colours,
+ * short locations, counts with thousands separators, the summary line.
+ *
+ * Work is one pass over the frames (regexes, node keys) and one pass over
+ * the stacks (counts), with a "last stack" stamp per node and per edge so
+ * each is counted once per stack however often it recurs.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "edgetab.h"
+#include "graph.h"
+#include "profile.h"
+
+/* A node before sorting: the key, and where its frames point. */
+struct tnode {
+    const struct frame *key;    /* first frame seen with this key */
+    long line;                  /* smallest line among counted frames */
+    uint64_t self;
+    uint64_t incl;
+    size_t stamp;
+    uint32_t final_id;
+};
+
+static uint32_t
+fnv1a(uint32_t h, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static uint32_t
+key_hash(const struct frame *f, enum render_granularity gran)
+{
+    uint32_t h = fnv1a(2166136261u, f->file, f->file_len);
+    h = fnv1a(h ^ 0xff, f->func, f->func_len);
+    if (gran == RENDER_GRAN_LINE) {
+        h ^= (uint32_t)f->line * 2654435761u;
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static int
+key_equal(const struct frame *a, const struct frame *b,
+          enum render_granularity gran)
+{
+    if (gran == RENDER_GRAN_LINE && a->line != b->line) {
+        return 0;
+    }
+    return a->file_len == b->file_len && a->func_len == b->func_len
+        && memcmp(a->file, b->file, a->file_len) == 0
+        && memcmp(a->func, b->func, a->func_len) == 0;
+}
+
+static int
+bytes_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+    int c = memcmp(a, b, an < bn ? an : bn);
+    if (c != 0) {
+        return c;
+    }
+    return an < bn ? -1 : an > bn;
+}
+
+/* The node order: (file, func, line), bytewise. */
+static int
+node_key_cmp(const struct graph_node *a, const struct graph_node *b)
+{
+    int c = bytes_cmp(a->file, a->file_len, b->file, b->file_len);
+    if (c == 0) {
+        c = bytes_cmp(a->func, a->func_len, b->func, b->func_len);
+    }
+    if (c == 0) {
+        c = (a->line > b->line) - (a->line < b->line);
+    }
+    return c;
+}
+
+static int
+node_ptr_cmp(const void *pa, const void *pb)
+{
+    return node_key_cmp(*(const struct graph_node *const *)pa,
+                        *(const struct graph_node *const *)pb);
+}
+
+static int
+edge_cmp(const void *pa, const void *pb)
+{
+    const struct graph_edge *a = pa, *b = pb;
+    if (a->from != b->from) {
+        return a->from < b->from ? -1 : 1;
+    }
+    return (a->to > b->to) - (a->to < b->to);
+}
+
+static int
+frame_matches(const regex_t *re, const struct frame *f)
+{
+    return regexec(re, f->func, 0, NULL, 0) == 0
+        || regexec(re, f->file, 0, NULL, 0) == 0;
+}
+
+/* Fills g->stack_kept from --focus/--ignore.  Regexes run once per frame. */
+static void
+select_stacks(struct graph *g, struct arena *a, const struct profile *p,
+              const struct render_opts *o)
+{
+    g->stack_kept = arena_alloc(a, p->nstacks ? p->nstacks : 1);
+    unsigned char *fmatch = NULL, *imatch = NULL;
+    if (o->has_focus) {
+        fmatch = arena_alloc(a, p->nframes ? p->nframes : 1);
+        for (uint32_t i = 0; i < p->nframes; i++) {
+            fmatch[i] = (unsigned char)frame_matches(&o->focus_re,
+                                                     &p->frames[i]);
+        }
+    }
+    if (o->has_ignore) {
+        imatch = arena_alloc(a, p->nframes ? p->nframes : 1);
+        for (uint32_t i = 0; i < p->nframes; i++) {
+            imatch[i] = (unsigned char)frame_matches(&o->ignore_re,
+                                                     &p->frames[i]);
+        }
+    }
+    for (size_t s = 0; s < p->nstacks; s++) {
+        const struct stack *st = &p->stacks[s];
+        int focus_ok = fmatch == NULL, ignored = 0;
+        for (uint32_t i = 0; i < st->depth; i++) {
+            uint32_t f = st->frames[i];
+            if (fmatch != NULL && fmatch[f]) {
+                focus_ok = 1;
+            }
+            if (imatch != NULL && imatch[f]) {
+                ignored = 1;
+            }
+        }
+        g->stack_kept[s] = (unsigned char)(focus_ok && !ignored);
+    }
+}
+
+/* Maps every frame to a temporary node by its key.  Returns the nodes. */
+static struct tnode *
+key_frames(struct arena *a, const struct profile *p,
+           enum render_granularity gran, uint32_t *tid, uint32_t *ntnodes)
+{
+    size_t nb = 64;
+    while (nb < (size_t)p->nframes * 2) {
+        nb *= 2;
+    }
+    uint32_t *buckets = arena_calloc(a, nb, sizeof(*buckets));
+    struct tnode *tn = arena_calloc(a, p->nframes ? p->nframes : 1,
+                                    sizeof(*tn));
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < p->nframes; i++) {
+        const struct frame *f = &p->frames[i];
+        size_t h = key_hash(f, gran) & (nb - 1);
+        for (;;) {
+            uint32_t v = buckets[h];
+            if (v == 0) {
+                tn[n].key = f;
+                tn[n].line = -1;
+                buckets[h] = ++n;
+                tid[i] = n - 1;
+                break;
+            }
+            if (key_equal(tn[v - 1].key, f, gran)) {
+                tid[i] = v - 1;
+                break;
+            }
+            h = (h + 1) & (nb - 1);
+        }
+    }
+    *ntnodes = n;
+    return tn;
+}
+
+/* Counts self, inclusive (once per stack) and edges over kept stacks. */
+static void
+count_stacks(struct graph *g, const struct profile *p, const uint32_t *tid,
+             struct tnode *tn, struct edgetab *et)
+{
+    for (size_t s = 0; s < p->nstacks; s++) {
+        if (!g->stack_kept[s]) {
+            continue;
+        }
+        const struct stack *st = &p->stacks[s];
+        uint64_t c = st->count;
+        size_t stamp = s + 1;
+        g->total += c;
+        g->nstacks_kept++;
+        tn[tid[st->frames[0]]].self += c;
+        uint32_t prev = GRAPH_NO_NODE;
+        for (uint32_t i = 0; i < st->depth; i++) {
+            uint32_t f = st->frames[i];
+            uint32_t n = tid[f];
+            struct tnode *t = &tn[n];
+            if (t->line < 0 || p->frames[f].line < t->line) {
+                t->line = p->frames[f].line;
+            }
+            if (t->stamp != stamp) {
+                t->stamp = stamp;
+                t->incl += c;
+            }
+            if (prev != GRAPH_NO_NODE) {
+                struct edgetab_slot *e = edgetab_get(et, n, prev);
+                if (e->stamp != stamp) {
+                    e->stamp = stamp;
+                    e->weight += c;
+                }
+            }
+            prev = n;
+        }
+    }
+}
+
+int
+graph_build(struct graph *g, struct arena *a, const struct profile *p,
+            const struct render_opts *o, struct diag *d)
+{
+    memset(g, 0, sizeof(*g));
+    g->granularity = o->granularity;
+    g->prof = p;
+    g->profile_total = p->total;
+    select_stacks(g, a, p, o);
+
+    uint32_t *tid = arena_alloc(a, (p->nframes ? p->nframes : 1)
+                                   * sizeof(*tid));
+    uint32_t ntn = 0;
+    struct tnode *tn = key_frames(a, p, o->granularity, tid, &ntn);
+    struct edgetab et;
+    edgetab_init(&et, a, ntn * 2);
+    count_stacks(g, p, tid, tn, &et);
+
+    if (g->total == 0 && p->total > 0) {
+        diag_set(d, DIAG_USAGE,
+                 "error: no samples left after --focus and --ignore");
+        return -1;
+    }
+
+    /* Nodes that occur in a counted stack, sorted by key. */
+    struct graph_node *nodes = arena_calloc(a, ntn ? ntn : 1,
+                                            sizeof(*nodes));
+    struct graph_node **order = arena_alloc(a, (ntn ? ntn : 1)
+                                               * sizeof(*order));
+    uint32_t nn = 0;
+    for (uint32_t i = 0; i < ntn; i++) {
+        if (tn[i].incl == 0) {
+            tn[i].final_id = GRAPH_NO_NODE;
+            continue;
+        }
+        struct graph_node *n = &nodes[i];
+        n->file = tn[i].key->file;
+        n->file_len = tn[i].key->file_len;
+        n->func = tn[i].key->func;
+        n->func_len = tn[i].key->func_len;
+        n->line = tn[i].line;
+        n->self = tn[i].self;
+        n->incl = tn[i].incl;
+        n->shown_rank = GRAPH_NO_NODE;
+        order[nn++] = n;
+    }
+    qsort(order, nn, sizeof(*order), node_ptr_cmp);
+    g->nodes = arena_alloc(a, (nn ? nn : 1) * sizeof(*g->nodes));
+    for (uint32_t i = 0; i < nn; i++) {
+        g->nodes[i] = *order[i];
+        tn[order[i] - nodes].final_id = i;
+    }
+    g->nnodes = nn;
+
+    g->frame_node = arena_alloc(a, (p->nframes ? p->nframes : 1)
+                                   * sizeof(*g->frame_node));
+    for (uint32_t i = 0; i < p->nframes; i++) {
+        g->frame_node[i] = tn[tid[i]].final_id;
+    }
+
+    g->edges = arena_alloc(a, (et.nslots ? et.nslots : 1)
+                              * sizeof(*g->edges));
+    for (size_t i = 0; i < et.nslots; i++) {
+        g->edges[i].from = tn[et.slots[i].from].final_id;
+        g->edges[i].to = tn[et.slots[i].to].final_id;
+        g->edges[i].weight = et.slots[i].weight;
+        g->edges[i].bridged = 0;
+    }
+    g->nedges = et.nslots;
+    qsort(g->edges, g->nedges, sizeof(*g->edges), edge_cmp);
+    return 0;
+}
+
+const struct graph_edge *
+graph_find_edge(const struct graph *g, uint32_t from, uint32_t to)
+{
+    size_t lo = 0, hi = g->nedges;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct graph_edge *e = &g->edges[mid];
+        if (e->from < from || (e->from == from && e->to < to)) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    if (lo < g->nedges && g->edges[lo].from == from
+        && g->edges[lo].to == to) {
+        return &g->edges[lo];
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------ colours */
+
+static void
+hex_color(double r, double g, double b, char out[8])
+{
+    snprintf(out, 8, "#%02x%02x%02x", (unsigned)lround(r * 255),
+             (unsigned)lround(g * 255), (unsigned)lround(b * 255));
+}
+
+static double
+hue_channel(double p, double q, double t)
+{
+    if (t < 0) {
+        t += 1;
+    }
+    if (t > 1) {
+        t -= 1;
+    }
+    if (t < 1.0 / 6) {
+        return p + (q - p) * 6 * t;
+    }
+    if (t < 0.5) {
+        return q;
+    }
+    if (t < 2.0 / 3) {
+        return p + (q - p) * (2.0 / 3 - t) * 6;
+    }
+    return p;
+}
+
+void
+graph_file_color(const char *file, size_t len, char out[8])
+{
+    uint32_t h = fnv1a(2166136261u, file, len);
+    /* Hue spread over the circle; two lightness levels double the number
+     * of distinguishable files.  Saturation and lightness keep dark text
+     * readable. */
+    double hue = (h % 360) / 360.0;
+    double l = (h >> 16) & 1 ? 0.80 : 0.86;
+    double s = 0.62;
+    double q = l + s - l * s;
+    double p = 2 * l - q;
+    hex_color(hue_channel(p, q, hue + 1.0 / 3), hue_channel(p, q, hue),
+              hue_channel(p, q, hue - 1.0 / 3), out);
+}
+
+void
+graph_node_color(const struct graph *g, uint32_t id, enum render_color mode,
+                 char out[8])
+{
+    const struct graph_node *n = &g->nodes[id];
+    if (mode == RENDER_COLOR_FILE) {
+        graph_file_color(n->file, n->file_len, out);
+        return;
+    }
+    uint64_t max = 0;
+    for (uint32_t i = 0; i < g->nnodes; i++) {
+        if (g->nodes[i].self > max) {
+            max = g->nodes[i].self;
+        }
+    }
+    double t = max ? sqrt((double)n->self / (double)max) : 0;
+    /* pale yellow (255,245,214) to red (232,80,62) */
+    hex_color((255 + (232 - 255) * t) / 255, (245 + (80 - 245) * t) / 255,
+              (214 + (62 - 214) * t) / 255, out);
+}
+
+/* ------------------------------------------------------------ text */
+
+int
+graph_node_short_loc(const struct graph_node *n, char *buf, size_t size)
+{
+    const char *base = n->file;
+    for (uint32_t i = 0; i < n->file_len; i++) {
+        if (n->file[i] == '/' || n->file[i] == '\\') {
+            base = n->file + i + 1;
+        }
+    }
+    int blen = (int)(n->file_len - (uint32_t)(base - n->file));
+    return snprintf(buf, size, "%.*s:%ld", blen, base, n->line);
+}
+
+const char *
+graph_fmt_count(uint64_t v, char buf[32])
+{
+    char tmp[32];
+    int n = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)v);
+    int o = 0;
+    for (int i = 0; i < n; i++) {
+        if (i > 0 && (n - i) % 3 == 0) {
+            buf[o++] = ',';
+        }
+        buf[o++] = tmp[i];
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+void
+graph_summary(const struct graph *g, char *buf, size_t size)
+{
+    char a[32], b[32];
+    double pct = g->total ? 100.0 * (double)g->shown_self
+                                / (double)g->total : 0.0;
+    snprintf(buf, size, "showing %s of %s %s, %.1f %% of samples",
+             graph_fmt_count(g->nshown, a), graph_fmt_count(g->nnodes, b),
+             g->granularity == RENDER_GRAN_LINE ? "lines" : "functions",
+             pct);
+}

@@ -1,0 +1,174 @@
+/*
+ * graph.h: the weighted call graph of a profile (graph.c), its pruning to
+ * something a person can read (prune.c), and the node colours every
+ * picture shares.
+ *
+ * Counting follows pprof's internal/graph: every node and every edge is
+ * counted at most once per stack, so recursion is exact.  For a stack
+ * with count c (leaf first: frames[0] is the running function):
+ *   - node self      += c for the node of frames[0];
+ *   - node inclusive += c for each distinct node among the frames;
+ *   - edge (caller -> callee) += c for each distinct pair
+ *     (node of frames[i+1], node of frames[i]).  A function calling itself
+ *     (directly, or two lines of one function merged) gives a self edge.
+ *
+ * Use:
+ *     graph_build(&g, arena, prof, opts, &d);   nodes and edges of all
+ *     graph_prune(&g, arena, opts);             what the picture shows
+ *     ... gv.c / text.c / html.c read g ...
+ *
+ * Ownership: everything lives in the arena given to graph_build() and
+ * goes with it.  The graph keeps pointers into the profile (strings,
+ * stacks): the profile must outlive it.
+ *
+ * Determinism: node ids are assigned in the order of the sort key
+ * (file, func, line) compared bytewise, edges are sorted by (from, to),
+ * the shown list by a total order on counts then ids.  Nothing depends on
+ * hash order, addresses or the order of frames in the input.
+ */
+#ifndef PLOP_GRAPH_H
+#define PLOP_GRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "opts.h"
+
+struct arena;
+struct profile;
+
+#define GRAPH_NO_NODE UINT32_MAX
+
+struct graph_node {
+    const char *file;       /* UTF-8, NUL-terminated, owned by the profile */
+    const char *func;
+    uint32_t file_len;
+    uint32_t func_len;
+    long line;              /* granularity function: smallest line seen */
+    uint64_t self;          /* samples with this node as the leaf */
+    uint64_t incl;          /* samples with this node anywhere (once each) */
+    uint32_t shown_rank;    /* index in graph.shown, GRAPH_NO_NODE if pruned */
+};
+
+struct graph_edge {
+    uint32_t from;          /* caller node id */
+    uint32_t to;            /* callee node id */
+    uint64_t weight;        /* samples containing the call, once each */
+    int bridged;            /* shown edges only: the caller reaches the
+                             * callee only through pruned nodes (dotted) */
+};
+
+struct graph {
+    enum render_granularity granularity;
+    const struct profile *prof;
+
+    /* All nodes (every function seen in a kept stack), sorted by
+     * (file, func, line); the index is the node id. */
+    struct graph_node *nodes;
+    uint32_t nnodes;
+
+    /* All direct edges, sorted by (from, to), unique. */
+    struct graph_edge *edges;
+    size_t nedges;
+
+    /* frame_node[frame id] = node id, for every frame of the profile;
+     * GRAPH_NO_NODE for frames that occur only in stacks dropped by
+     * --focus/--ignore.  (The flame graph maps frames through this.) */
+    uint32_t *frame_node;
+
+    /* stack_kept[i] = 1 when profile stack i passed --focus/--ignore
+     * (all 1 without them).  Only kept stacks are counted. */
+    unsigned char *stack_kept;
+
+    uint64_t total;         /* samples of the kept stacks */
+    uint64_t profile_total; /* samples of the whole profile */
+    size_t nstacks_kept;
+
+    /* ---- filled by graph_prune() (zero/NULL before) ---- */
+
+    /* Node ids shown, by decreasing inclusive, then self, then id. */
+    uint32_t *shown;
+    uint32_t nshown;
+
+    /* Edges drawn between shown nodes, sorted by (from, to): direct edges
+     * above the edge fraction and bridged (dotted) ones.  The weight of a
+     * shown edge counts the stacks in which `to` follows `from` once the
+     * pruned frames are skipped, so it includes bridged paths. */
+    struct graph_edge *shown_edges;
+    size_t nshown_edges;
+
+    uint64_t shown_self;    /* sum of self over shown nodes */
+    uint32_t dropped_nodes; /* nnodes - nshown */
+    size_t dropped_edges;   /* edges between shown nodes cut by the edge
+                             * fraction */
+    uint64_t node_cutoff;   /* inclusive below this was dropped */
+    uint64_t edge_cutoff;   /* weight below this was dropped */
+};
+
+/*
+ * Builds the full graph of the stacks of `prof` kept by opts' focus and
+ * ignore regexes, at opts->granularity.  Returns 0; returns -1 with d
+ * filled (DIAG_USAGE) when no sample is left after --focus/--ignore while
+ * the profile had some.  An empty profile gives an empty graph and 0.
+ * Cost: O(total frames of all stacks) expected time (one hash lookup per
+ * frame), O(frames + nodes + edges) memory; regexes are run once per
+ * distinct frame, not per stack.
+ */
+int graph_build(struct graph *g, struct arena *a,
+                const struct profile *prof, const struct render_opts *opts,
+                struct diag *d);
+
+/*
+ * Chooses what the picture shows, in pprof's order:
+ *   1. drop nodes whose inclusive < node_fraction * total;
+ *   2. of the rest keep the max_nodes largest by inclusive (ties: self,
+ *      then node id);
+ *   3. walk every kept stack again skipping pruned frames: consecutive
+ *      shown frames give a shown edge, bridged when no stack had them
+ *      adjacent in the full graph;
+ *   4. drop shown edges whose weight < edge_fraction * total.
+ * Cutoffs round up: a fraction of 0 keeps everything.  Step 3 makes node
+ * counts unchanged (the shown nodes keep their full-graph self and
+ * inclusive).  Cost: O(total frames) plus sorting nodes and edges.
+ */
+void graph_prune(struct graph *g, struct arena *a,
+                 const struct render_opts *opts);
+
+/* The edge (from, to) among g->edges, or NULL.  O(log nedges). */
+const struct graph_edge *graph_find_edge(const struct graph *g,
+                                         uint32_t from, uint32_t to);
+
+/*
+ * The fill colour of node `id` as "#rrggbb" in out[8] (NUL-terminated).
+ * RENDER_COLOR_FILE: a light colour from a hash of the file name (the same
+ * file always gets the same colour, across runs and profiles);
+ * RENDER_COLOR_HEAT: from pale yellow (no self samples) to red (the
+ * largest self count of g).  Dark text is readable on every result.
+ */
+void graph_node_color(const struct graph *g, uint32_t id,
+                      enum render_color mode, char out[8]);
+
+/* The colour for a file name alone (what RENDER_COLOR_FILE uses), for
+ * frames that are not in a node. */
+void graph_file_color(const char *file, size_t len, char out[8]);
+
+/*
+ * The node's short location, "base.py:12" (the last path component of
+ * file and the line), into buf of size n, truncated if needed.  Returns
+ * the length it would have had (snprintf's contract).
+ */
+int graph_node_short_loc(const struct graph_node *node, char *buf,
+                         size_t n);
+
+/* Formats v with thousands separators ("4,337") into buf[32]. */
+const char *graph_fmt_count(uint64_t v, char buf[32]);
+
+/*
+ * The summary line every picture carries, e.g.
+ * "showing 80 of 4,337 functions, 97.1 % of samples" (granularity line
+ * says "lines"), into buf of size n.  Call after graph_prune().
+ */
+void graph_summary(const struct graph *g, char *buf, size_t n);
+
+#endif

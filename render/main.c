@@ -1,0 +1,634 @@
+/*
+ * main.c: the plop-render command line.
+ *
+ *     plop-render [options] PROFILE... -o OUT
+ *
+ * Parses the options (opts.h), loads and merges the profiles (profile.h),
+ * builds and prunes the call graph (graph.h), runs the writer of the
+ * chosen format into a strbuf, and puts the bytes on disk in one go: a
+ * temporary file in OUT's directory, then rename(), so a failure never
+ * leaves a partial OUT ("-o -" writes to standard output).
+ *
+ * Output formats are the rows of `formats` below: a name for -T, the file
+ * extension that selects it, and the writer.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "diag.h"
+#include "graph.h"
+#include "gv.h"
+#include "html.h"
+#include "opts.h"
+#include "profile.h"
+#include "strbuf.h"
+#include "text.h"
+
+#ifndef PLOP_VERSION
+#define PLOP_VERSION "0.5.0"
+#endif
+
+/* Everything a writer may need. */
+struct render_job {
+    struct arena *arena;
+    const struct profile *prof;
+    const struct graph *graph;
+    const struct render_opts *opts;
+    struct strbuf svg;      /* the call graph as SVG, rendered on demand */
+    int have_svg;
+};
+
+/* The call graph as SVG, rendered once and kept in job->svg (for writers
+ * that embed it, like the HTML report).  Returns 0 or -1 with d filled. */
+static int
+job_graph_svg(struct render_job *job, struct diag *d)
+{
+    if (job->have_svg) {
+        return 0;
+    }
+    if (gv_render(&job->svg, job->graph, job->opts, "svg", d) != 0) {
+        return -1;
+    }
+    job->have_svg = 1;
+    return 0;
+}
+
+/* Fills the HTML report's input from the job (renders the SVG); for the
+ * writers of html.h. */
+static int
+job_report_input(struct render_job *job, struct report_input *in,
+                 struct diag *d)
+{
+    if (job_graph_svg(job, d) != 0) {
+        return -1;
+    }
+    in->prof = job->prof;
+    in->graph = job->graph;
+    in->graph_svg = job->svg.buf;
+    in->graph_svg_len = job->svg.len;
+    in->inputs = job->opts->inputs;
+    in->ninputs = job->opts->ninputs;
+    in->opts = job->opts;
+    return 0;
+}
+
+static int
+write_graph(struct strbuf *out, struct render_job *job, struct diag *d)
+{
+    return gv_render(out, job->graph, job->opts, job->opts->format, d);
+}
+
+static int
+write_txt(struct strbuf *out, struct render_job *job, struct diag *d)
+{
+    return text_write(out, job->graph, job->opts, d);
+}
+
+static int
+write_html(struct strbuf *out, struct render_job *job, struct diag *d)
+{
+    struct report_input in;
+    if (job_report_input(job, &in, d) != 0) {
+        return -1;
+    }
+    return html_write(out, &in, d);
+}
+
+static int
+write_flame(struct strbuf *out, struct render_job *job, struct diag *d)
+{
+    struct report_input in = {job->prof, job->graph, NULL, 0,
+                              job->opts->inputs, job->opts->ninputs,
+                              job->opts};
+    return flame_svg_write(out, &in, d);
+}
+
+struct output_format {
+    const char *name;       /* for -T/--format */
+    const char *ext;        /* selects it from OUT's name (longest wins) */
+    int (*write)(struct strbuf *out, struct render_job *job,
+                 struct diag *d);
+};
+
+static const struct output_format formats[] = {
+    {"svg", ".svg", write_graph},
+    {"png", ".png", write_graph},
+    {"pdf", ".pdf", write_graph},
+    {"dot", ".dot", write_graph},
+    {"txt", ".txt", write_txt},
+    {"html", ".html", write_html},
+    {"flame.svg", ".flame.svg", write_flame},
+};
+
+#define NFORMATS (sizeof(formats) / sizeof(formats[0]))
+
+static const struct output_format *
+format_by_name(const char *name)
+{
+    for (size_t i = 0; i < NFORMATS; i++) {
+        if (strcmp(formats[i].name, name) == 0) {
+            return &formats[i];
+        }
+    }
+    return NULL;
+}
+
+static const struct output_format *
+format_by_path(const char *path)
+{
+    const struct output_format *best = NULL;
+    size_t plen = strlen(path), best_len = 0;
+    for (size_t i = 0; i < NFORMATS; i++) {
+        size_t elen = strlen(formats[i].ext);
+        if (elen < plen && elen > best_len
+            && strcasecmp(path + plen - elen, formats[i].ext) == 0) {
+            best = &formats[i];
+            best_len = elen;
+        }
+    }
+    return best;
+}
+
+static void
+format_names(char *buf, size_t n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < NFORMATS && used < n; i++) {
+        int w = snprintf(buf + used, n - used, "%s%s", i ? "|" : "",
+                         formats[i].name);
+        if (w < 0) {
+            break;
+        }
+        used += (size_t)w;
+    }
+}
+
+static void
+usage(FILE *f)
+{
+    char names[128];
+    format_names(names, sizeof(names));
+    fprintf(f,
+"usage: plop-render [options] PROFILE... -o OUT\n"
+"\n"
+"Renders plop profiles (repr-dict or collapsed stacks; several files are\n"
+"merged, '-' is standard input) as a pruned call graph.\n"
+"\n"
+"  -o, --output OUT       where to write; '-' is standard output (required)\n"
+"  -T, --format FMT       %s\n"
+"                         (default: from OUT's extension; svg for '-')\n"
+"  --granularity G        function (a function's lines merged) or line\n"
+"                         (default: function)\n"
+"  --node-fraction F      hide functions below F of all samples\n"
+"                         (default: %g)\n"
+"  --max-nodes N          show at most N functions, 0 for all (default: %d)\n"
+"  --edge-fraction F      hide calls below F of all samples (default: %g)\n"
+"  --focus REGEX          keep only stacks with a function or file matching\n"
+"                         REGEX (POSIX extended; default: none)\n"
+"  --ignore REGEX         drop stacks with a function or file matching\n"
+"                         REGEX (default: none)\n"
+"  --color MODE           file (a colour per source file) or heat (by self\n"
+"                         samples) (default: file)\n"
+"  --title TEXT           the picture's title (default: the first\n"
+"                         PROFILE's file name)\n"
+"  --stats                print timings and sizes of each step to stderr\n"
+"  -h, --help             show this help and exit\n"
+"  --version              show the version and exit\n"
+"\n"
+"Reading the graph: a box is a function; its size grows with its self\n"
+"samples (time spent in it), its label gives self %% and inclusive %% (time\n"
+"in it and its callees).  An arrow is a call; its thickness grows with the\n"
+"samples that went through it.  A dotted arrow passes through hidden\n"
+"functions.\n"
+"\n"
+"Exit status:\n"
+"  %d  success\n"
+"  %d  bad command line or regex, or no samples left after --focus/--ignore\n"
+"  %d  cannot read an input or write the output\n"
+"  %d  malformed profile, or one past a limit\n"
+"  %d  Graphviz failed to lay out or render the graph\n"
+"  %d  out of memory\n",
+            names, RENDER_DEFAULT_NODE_FRACTION, RENDER_DEFAULT_MAX_NODES,
+            RENDER_DEFAULT_EDGE_FRACTION, PLOP_EXIT_OK, PLOP_EXIT_USAGE,
+            PLOP_EXIT_IO, PLOP_EXIT_PARSE, PLOP_EXIT_LAYOUT,
+            PLOP_EXIT_NOMEM);
+}
+
+static int
+parse_fraction(const char *opt, const char *s, double *out, struct diag *d)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno != 0 || end == s || *end != '\0' || !(v >= 0 && v <= 1)) {
+        diag_set(d, DIAG_USAGE, "error: %s wants a number between 0 and 1, "
+                 "not '%s'", opt, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int
+compile_regex(const char *opt, const char *src, regex_t *re, struct diag *d)
+{
+    int rc = regcomp(re, src, REG_EXTENDED | REG_NOSUB);
+    if (rc != 0) {
+        char why[256];
+        regerror(rc, re, why, sizeof(why));
+        regfree(re);
+        diag_set(d, DIAG_USAGE, "error: invalid regex '%s' for %s: %s", src,
+                 opt, why);
+        return -1;
+    }
+    return 0;
+}
+
+enum {
+    OPT_GRANULARITY = 256,
+    OPT_NODE_FRACTION,
+    OPT_MAX_NODES,
+    OPT_EDGE_FRACTION,
+    OPT_FOCUS,
+    OPT_IGNORE,
+    OPT_COLOR,
+    OPT_TITLE,
+    OPT_STATS,
+    OPT_VERSION
+};
+
+/* --stats: print phase timings and sizes to stderr (never to the output,
+ * which stays deterministic). */
+static int show_stats;
+
+static const struct option long_options[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"format", required_argument, NULL, 'T'},
+    {"granularity", required_argument, NULL, OPT_GRANULARITY},
+    {"node-fraction", required_argument, NULL, OPT_NODE_FRACTION},
+    {"max-nodes", required_argument, NULL, OPT_MAX_NODES},
+    {"edge-fraction", required_argument, NULL, OPT_EDGE_FRACTION},
+    {"focus", required_argument, NULL, OPT_FOCUS},
+    {"ignore", required_argument, NULL, OPT_IGNORE},
+    {"color", required_argument, NULL, OPT_COLOR},
+    {"title", required_argument, NULL, OPT_TITLE},
+    {"stats", no_argument, NULL, OPT_STATS},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0}
+};
+
+/* What parse_args() asks main() to do. */
+enum action { ACT_RENDER, ACT_EXIT_OK };
+
+static int
+parse_one(int c, const char *arg, struct render_opts *o, struct diag *d)
+{
+    char *end;
+    long v;
+    switch (c) {
+    case 'o':
+        o->output = arg;
+        return 0;
+    case 'T':
+        o->format = arg;
+        return 0;
+    case OPT_GRANULARITY:
+        if (strcmp(arg, "function") == 0) {
+            o->granularity = RENDER_GRAN_FUNCTION;
+        } else if (strcmp(arg, "line") == 0) {
+            o->granularity = RENDER_GRAN_LINE;
+        } else {
+            diag_set(d, DIAG_USAGE, "error: --granularity wants 'function' "
+                     "or 'line', not '%s'", arg);
+            return -1;
+        }
+        return 0;
+    case OPT_NODE_FRACTION:
+        return parse_fraction("--node-fraction", arg, &o->node_fraction, d);
+    case OPT_EDGE_FRACTION:
+        return parse_fraction("--edge-fraction", arg, &o->edge_fraction, d);
+    case OPT_MAX_NODES:
+        errno = 0;
+        v = strtol(arg, &end, 10);
+        if (errno != 0 || end == arg || *end != '\0' || v < 0
+            || v > 1000000) {
+            diag_set(d, DIAG_USAGE, "error: --max-nodes wants a number from "
+                     "0 to 1000000, not '%s'", arg);
+            return -1;
+        }
+        o->max_nodes = (int)v;
+        return 0;
+    case OPT_FOCUS:
+        if (o->has_focus) {
+            regfree(&o->focus_re);
+            o->has_focus = 0;
+        }
+        if (compile_regex("--focus", arg, &o->focus_re, d) != 0) {
+            return -1;
+        }
+        o->focus = arg;
+        o->has_focus = 1;
+        return 0;
+    case OPT_IGNORE:
+        if (o->has_ignore) {
+            regfree(&o->ignore_re);
+            o->has_ignore = 0;
+        }
+        if (compile_regex("--ignore", arg, &o->ignore_re, d) != 0) {
+            return -1;
+        }
+        o->ignore = arg;
+        o->has_ignore = 1;
+        return 0;
+    case OPT_COLOR:
+        if (strcmp(arg, "file") == 0) {
+            o->color = RENDER_COLOR_FILE;
+        } else if (strcmp(arg, "heat") == 0) {
+            o->color = RENDER_COLOR_HEAT;
+        } else {
+            diag_set(d, DIAG_USAGE, "error: --color wants 'file' or 'heat', "
+                     "not '%s'", arg);
+            return -1;
+        }
+        return 0;
+    case OPT_TITLE:
+        o->title = arg;
+        return 0;
+    case OPT_STATS:
+        show_stats = 1;
+        return 0;
+    }
+    diag_set(d, DIAG_USAGE, "error: unknown option");
+    return -1;
+}
+
+/*
+ * Fills o from argv.  Returns 0 with *act set, or -1 with d filled
+ * (getopt's own message about an unknown option was already printed).
+ */
+static int
+parse_args(int argc, char **argv, struct render_opts *o, enum action *act,
+           const struct output_format **fmt, struct diag *d)
+{
+    int c;
+    *act = ACT_RENDER;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:T:h", long_options, NULL))
+           != -1) {
+        if (c == 'h') {
+            usage(stdout);
+            *act = ACT_EXIT_OK;
+            return 0;
+        } else if (c == OPT_VERSION) {
+            printf("plop-render %s\n", PLOP_VERSION);
+            *act = ACT_EXIT_OK;
+            return 0;
+        } else if (c == '?') {
+            diag_set(d, DIAG_USAGE, "error: unknown option '%s'",
+                     argv[optind - 1]);
+            return -1;
+        } else if (c == ':') {
+            diag_set(d, DIAG_USAGE, "error: option '%s' needs a value",
+                     argv[optind - 1]);
+            return -1;
+        }
+        if (parse_one(c, optarg, o, d) != 0) {
+            return -1;
+        }
+    }
+    if (optind >= argc) {
+        diag_set(d, DIAG_USAGE, "error: no profile given");
+        return -1;
+    }
+    o->inputs = (const char *const *)(argv + optind);
+    o->ninputs = argc - optind;
+    int nstdin = 0;
+    for (int i = 0; i < o->ninputs; i++) {
+        nstdin += strcmp(o->inputs[i], "-") == 0;
+    }
+    if (nstdin > 1) {
+        diag_set(d, DIAG_USAGE, "error: standard input ('-') given twice");
+        return -1;
+    }
+    if (o->output == NULL) {
+        diag_set(d, DIAG_USAGE, "error: no output given (use -o OUT, or "
+                 "-o - for standard output)");
+        return -1;
+    }
+    if (o->format != NULL) {
+        *fmt = format_by_name(o->format);
+        if (*fmt == NULL) {
+            char names[128];
+            format_names(names, sizeof(names));
+            diag_set(d, DIAG_USAGE, "error: unknown format '%s' (use %s)",
+                     o->format, names);
+            return -1;
+        }
+    } else if (strcmp(o->output, "-") == 0) {
+        *fmt = format_by_name("svg");
+    } else {
+        *fmt = format_by_path(o->output);
+        if (*fmt == NULL) {
+            diag_set(d, DIAG_USAGE, "error: cannot tell the format of '%s' "
+                     "from its name (use -T)", o->output);
+            return -1;
+        }
+    }
+    o->format = (*fmt)->name;
+    return 0;
+}
+
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(fd, buf, len);
+        if (w < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return -1;
+        }
+        buf += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+/*
+ * Puts buf on disk as `path` in one go: a temporary file next to it
+ * (same directory, so rename() is atomic), then rename.  On failure the
+ * temporary file is removed and `path` is untouched.  "-" is stdout.
+ */
+static int
+write_output(struct arena *a, const char *path, const char *buf,
+             size_t len, struct diag *d)
+{
+    if (strcmp(path, "-") == 0) {
+        if (write_all(STDOUT_FILENO, buf, len) != 0) {
+            diag_set(d, DIAG_IO, "error: cannot write to standard output: "
+                     "%s", strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    size_t plen = strlen(path);
+    char *tmp = arena_alloc(a, plen + 16);
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmp-XXXXXX", 12);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        diag_set(d, DIAG_IO, "error: cannot create '%s': %s", path,
+                 strerror(errno));
+        return -1;
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    int err = 0;
+    if (fchmod(fd, 0666 & ~mask) != 0 || write_all(fd, buf, len) != 0) {
+        err = errno;
+    }
+    if (close(fd) != 0 && err == 0) {
+        err = errno;
+    }
+    if (err == 0 && rename(tmp, path) != 0) {
+        err = errno;
+    }
+    if (err != 0) {
+        unlink(tmp);
+        diag_set(d, DIAG_IO, "error: cannot write '%s': %s", path,
+                 strerror(err));
+        return -1;
+    }
+    return 0;
+}
+
+static double
+now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+print_stats(struct arena *a, const struct render_opts *o,
+            const struct profile *prof, const struct graph *g,
+            const double *t)
+{
+    unsigned long long bytes = 0;
+    struct stat st;
+    for (int i = 0; i < o->ninputs; i++) {
+        if (strcmp(o->inputs[i], "-") != 0 && stat(o->inputs[i], &st) == 0) {
+            bytes += (unsigned long long)st.st_size;
+        }
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double load = t[1] - t[0];
+    fprintf(stderr, "stats: input_bytes=%llu stacks=%zu frames=%u "
+            "samples=%llu nodes=%u edges=%zu shown_nodes=%u "
+            "shown_edges=%zu\n", bytes, prof->nstacks, prof->nframes,
+            (unsigned long long)prof->total, g->nnodes, g->nedges,
+            g->nshown, g->nshown_edges);
+    fprintf(stderr, "stats: load_s=%.4f load_mb_s=%.1f graph_s=%.4f "
+            "prune_s=%.4f output_s=%.4f layout_s=%.4f write_s=%.4f "
+            "total_s=%.4f peak_rss_kb=%ld arena_kb=%zu\n", load,
+            load > 0 ? (double)bytes / 1e6 / load : 0.0, t[2] - t[1],
+            t[3] - t[2], t[4] - t[3],
+            strcmp(o->format, "txt") == 0 ? 0.0 : gv_layout_seconds(),
+            t[5] - t[4], t[5] - t[0], ru.ru_maxrss, arena_bytes(a) / 1024);
+}
+
+static int
+run(struct arena *a, struct render_opts *o, const struct output_format *fmt,
+    struct diag *d)
+{
+    double t[6];
+    struct profile prof;
+    t[0] = now_seconds();
+    profile_init(&prof, a);
+    for (int i = 0; i < o->ninputs; i++) {
+        if (profile_load(&prof, o->inputs[i], d) != 0) {
+            return -1;
+        }
+    }
+    t[1] = now_seconds();
+    struct graph g;
+    if (graph_build(&g, a, &prof, o, d) != 0) {
+        return -1;
+    }
+    t[2] = now_seconds();
+    graph_prune(&g, a, o);
+    t[3] = now_seconds();
+
+    struct render_job job;
+    job.arena = a;
+    job.prof = &prof;
+    job.graph = &g;
+    job.opts = o;
+    strbuf_init(&job.svg, a);
+    job.have_svg = 0;
+
+    struct strbuf out;
+    strbuf_init(&out, a);
+    if (fmt->write(&out, &job, d) != 0) {
+        return -1;
+    }
+    t[4] = now_seconds();
+    if (write_output(a, o->output, out.buf ? out.buf : "", out.len, d) != 0) {
+        return -1;
+    }
+    t[5] = now_seconds();
+    if (show_stats) {
+        print_stats(a, o, &prof, &g, t);
+    }
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct render_opts o;
+    struct diag d;
+    enum action act;
+    const struct output_format *fmt = NULL;
+    render_opts_init(&o);
+    d.kind = DIAG_NONE;
+    d.msg[0] = '\0';
+
+    int rc = parse_args(argc, argv, &o, &act, &fmt, &d);
+    if (rc == 0 && act == ACT_EXIT_OK) {
+        return fflush(stdout) == 0 ? PLOP_EXIT_OK : PLOP_EXIT_IO;
+    }
+    if (rc == 0) {
+        struct arena *a = arena_new();
+        rc = run(a, &o, fmt, &d);
+        arena_free(a);
+    }
+    if (o.has_focus) {
+        regfree(&o.focus_re);
+    }
+    if (o.has_ignore) {
+        regfree(&o.ignore_re);
+    }
+    if (rc != 0) {
+        fputs(d.msg, stderr);
+        if (d.kind == DIAG_USAGE) {
+            fputs("try 'plop-render --help'\n", stderr);
+        }
+        return plop_exit_code(d.kind);
+    }
+    return PLOP_EXIT_OK;
+}

@@ -1,0 +1,88 @@
+/*
+ * opts.h: every option of the plop-render command line, as main.c parses
+ * them and as the graph, the layout and the writers (gv.c, text.c, html.c,
+ * flame.c) read them.  Nothing here allocates; the strings point into argv.
+ *
+ * Defaults (render_opts_init) follow pprof: node fraction 0.005, at most
+ * 80 nodes, edge fraction 0.001.  --help in main.c prints the same values
+ * from the RENDER_DEFAULT_* constants below.
+ */
+#ifndef PLOP_OPTS_H
+#define PLOP_OPTS_H
+
+#include <regex.h>
+#include <stddef.h>
+
+#define RENDER_DEFAULT_NODE_FRACTION 0.005
+#define RENDER_DEFAULT_EDGE_FRACTION 0.001
+#define RENDER_DEFAULT_MAX_NODES 80
+
+/* What a node of the graph stands for (--granularity). */
+enum render_granularity {
+    /* (file, func): a function's lines are merged, its line is the
+     * smallest line seen for it.  The default. */
+    RENDER_GRAN_FUNCTION = 0,
+    /* (file, line, func): one node per distinct frame. */
+    RENDER_GRAN_LINE = 1
+};
+
+/* How nodes are coloured (--color); see graph_node_color() in graph.h. */
+enum render_color {
+    RENDER_COLOR_FILE = 0,  /* one hue per source file, as the old viewer */
+    RENDER_COLOR_HEAT = 1   /* pale to red by self samples */
+};
+
+struct render_opts {
+    const char *const *inputs;  /* profile paths as given ("-" is stdin) */
+    int ninputs;
+    const char *output;         /* path, or "-" for stdout; never NULL
+                                 * once main.c accepted the command line */
+    const char *format;         /* writer name: "svg", "png", "pdf", "dot",
+                                 * "txt", "html", "flame.svg" */
+    enum render_granularity granularity;
+    double node_fraction;       /* drop nodes below this share of total */
+    double edge_fraction;       /* drop edges below this share of total */
+    int max_nodes;              /* keep at most this many nodes; 0: all */
+
+    /*
+     * --focus / --ignore, POSIX extended regexes compiled by main.c with
+     * regcomp(REG_EXTENDED | REG_NOSUB).  A frame matches when the regex
+     * matches its function name or its file name.  A stack is kept when
+     * (no focus, or some frame matches focus) and (no ignore, or no frame
+     * matches ignore).  focus/ignore are the source texts (NULL when not
+     * given); has_focus/has_ignore say whether focus_re/ignore_re hold a
+     * compiled regex (main.c regfree()s them).
+     */
+    const char *focus;
+    const char *ignore;
+    regex_t focus_re;
+    regex_t ignore_re;
+    int has_focus;
+    int has_ignore;
+
+    enum render_color color;
+    const char *title;          /* NULL: the first input's base name */
+};
+
+/* Fills o with the defaults: every pointer NULL, format NULL (main.c
+ * picks it from the output's extension). */
+static inline void
+render_opts_init(struct render_opts *o)
+{
+    o->inputs = NULL;
+    o->ninputs = 0;
+    o->output = NULL;
+    o->format = NULL;
+    o->granularity = RENDER_GRAN_FUNCTION;
+    o->node_fraction = RENDER_DEFAULT_NODE_FRACTION;
+    o->edge_fraction = RENDER_DEFAULT_EDGE_FRACTION;
+    o->max_nodes = RENDER_DEFAULT_MAX_NODES;
+    o->focus = NULL;
+    o->ignore = NULL;
+    o->has_focus = 0;
+    o->has_ignore = 0;
+    o->color = RENDER_COLOR_FILE;
+    o->title = NULL;
+}
+
+#endif

@@ -1,0 +1,448 @@
+/*
+ * test_graph.c: the call graph (graph.c) and its pruning (prune.c):
+ * self / inclusive / edge counts, recursion counted once per stack,
+ * granularity, merging several inputs, pprof's pruning order, bridged
+ * edges, --focus / --ignore, colours and the summary line.  Profiles are
+ * built by hand with profile_intern / profile_add_stack (and, for the
+ * merge, profile_parse on two buffers).
+ */
+#include <regex.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "arena.h"
+#include "check.h"
+#include "graph.h"
+#include "opts.h"
+#include "profile.h"
+
+static struct arena *A;
+
+static uint32_t
+fr(struct profile *p, const char *file, long line, const char *func)
+{
+    int64_t id = profile_intern(p, file, strlen(file), line, func,
+                                strlen(func));
+    CHECK(id >= 0);
+    return (uint32_t)id;
+}
+
+/* Adds a stack of n frame ids, leaf first. */
+static void
+add(struct profile *p, uint64_t count, int n, ...)
+{
+    uint32_t ids[64];
+    va_list ap;
+    va_start(ap, n);
+    for (int i = 0; i < n; i++) {
+        ids[i] = va_arg(ap, uint32_t);
+    }
+    va_end(ap);
+    CHECK_EQ_INT(profile_add_stack(p, ids, (uint32_t)n, count), 0);
+}
+
+/* The node id of (file, func), or GRAPH_NO_NODE. */
+static uint32_t
+node(const struct graph *g, const char *file, const char *func)
+{
+    for (uint32_t i = 0; i < g->nnodes; i++) {
+        if (strcmp(g->nodes[i].file, file) == 0
+            && strcmp(g->nodes[i].func, func) == 0) {
+            return i;
+        }
+    }
+    return GRAPH_NO_NODE;
+}
+
+static uint64_t
+weight(const struct graph *g, uint32_t from, uint32_t to)
+{
+    const struct graph_edge *e = graph_find_edge(g, from, to);
+    return e ? e->weight : 0;
+}
+
+static const struct graph_edge *
+shown_edge(const struct graph *g, uint32_t from, uint32_t to)
+{
+    for (size_t i = 0; i < g->nshown_edges; i++) {
+        if (g->shown_edges[i].from == from && g->shown_edges[i].to == to) {
+            return &g->shown_edges[i];
+        }
+    }
+    return NULL;
+}
+
+static void
+build(struct graph *g, struct profile *p, struct render_opts *o)
+{
+    struct diag d;
+    CHECK_EQ_INT(graph_build(g, A, p, o, &d), 0);
+    graph_prune(g, A, o);
+}
+
+static void
+test_self_incl_edges(void)
+{
+    struct profile p;
+    struct render_opts o;
+    struct graph g;
+    profile_init(&p, A);
+    render_opts_init(&o);
+    uint32_t a = fr(&p, "m.py", 1, "a"), b = fr(&p, "m.py", 5, "b");
+    uint32_t c = fr(&p, "m.py", 9, "c"), d = fr(&p, "n.py", 2, "d");
+    add(&p, 3, 3, c, b, a);
+    add(&p, 2, 2, b, a);
+    add(&p, 1, 2, d, a);
+    build(&g, &p, &o);
+    CHECK_EQ_INT(g.total, 6);
+    CHECK_EQ_INT(g.nnodes, 4);
+    uint32_t na = node(&g, "m.py", "a"), nb = node(&g, "m.py", "b");
+    uint32_t nc = node(&g, "m.py", "c"), nd = node(&g, "n.py", "d");
+    CHECK_EQ_INT(g.nodes[na].self, 0);
+    CHECK_EQ_INT(g.nodes[na].incl, 6);
+    CHECK_EQ_INT(g.nodes[nb].self, 2);
+    CHECK_EQ_INT(g.nodes[nb].incl, 5);
+    CHECK_EQ_INT(g.nodes[nc].self, 3);
+    CHECK_EQ_INT(g.nodes[nc].incl, 3);
+    CHECK_EQ_INT(g.nodes[nd].self, 1);
+    CHECK_EQ_INT(g.nodes[nd].incl, 1);
+    CHECK_EQ_INT(g.nedges, 3);
+    CHECK_EQ_INT(weight(&g, na, nb), 5);
+    CHECK_EQ_INT(weight(&g, nb, nc), 3);
+    CHECK_EQ_INT(weight(&g, na, nd), 1);
+    CHECK_EQ_INT(weight(&g, nb, na), 0);
+    /* ids follow the (file, func, line) order */
+    CHECK(na < nb && nb < nc && nc < nd);
+    CHECK_EQ_INT(g.frame_node[a], na);
+    CHECK_EQ_INT(g.frame_node[d], nd);
+    /* nothing pruned at the defaults */
+    CHECK_EQ_INT(g.nshown, 4);
+    CHECK_EQ_INT(g.shown[0], na);
+    CHECK_EQ_INT(g.shown[1], nb);
+    CHECK_EQ_INT(g.shown[2], nc);
+    CHECK_EQ_INT(g.nshown_edges, 3);
+    for (size_t i = 0; i < g.nshown_edges; i++) {
+        CHECK(!g.shown_edges[i].bridged);
+    }
+}
+
+static void
+test_recursion_counted_once(void)
+{
+    struct profile p;
+    struct render_opts o;
+    struct graph g;
+    profile_init(&p, A);
+    render_opts_init(&o);
+    uint32_t m = fr(&p, "r.py", 1, "main"), f = fr(&p, "r.py", 10, "f");
+    uint32_t g2 = fr(&p, "r.py", 20, "g");
+    /* main -> f -> g -> f -> g -> f (leaf), 4 samples */
+    add(&p, 4, 6, f, g2, f, g2, f, m);
+    add(&p, 1, 2, f, m);
+    build(&g, &p, &o);
+    uint32_t nm = node(&g, "r.py", "main"), nf = node(&g, "r.py", "f");
+    uint32_t ng = node(&g, "r.py", "g");
+    CHECK_EQ_INT(g.total, 5);
+    CHECK_EQ_INT(g.nodes[nf].incl, 5);
+    CHECK_EQ_INT(g.nodes[nf].self, 5);
+    CHECK_EQ_INT(g.nodes[ng].incl, 4);
+    CHECK_EQ_INT(weight(&g, nf, ng), 4);
+    CHECK_EQ_INT(weight(&g, ng, nf), 4);
+    CHECK_EQ_INT(weight(&g, nm, nf), 5);
+    /* no node or edge exceeds the total */
+    for (uint32_t i = 0; i < g.nnodes; i++) {
+        CHECK(g.nodes[i].incl <= g.total);
+    }
+    for (size_t i = 0; i < g.nedges; i++) {
+        CHECK(g.edges[i].weight <= g.total);
+    }
+}
+
+static void
+test_granularity(void)
+{
+    struct profile p;
+    struct render_opts o;
+    struct graph g;
+    profile_init(&p, A);
+    render_opts_init(&o);
+    uint32_t m = fr(&p, "r.py", 1, "main");
+    uint32_t f12 = fr(&p, "r.py", 12, "f"), f10 = fr(&p, "r.py", 10, "f");
+    add(&p, 2, 3, f12, f10, m);  /* f's line 10 calls f's line 12 */
+    add(&p, 3, 2, f10, m);
+    build(&g, &p, &o);
+    CHECK_EQ_INT(g.nnodes, 2);
+    uint32_t nf = node(&g, "r.py", "f"), nm = node(&g, "r.py", "main");
+    CHECK_EQ_INT(g.nodes[nf].line, 10);
+    CHECK_EQ_INT(g.nodes[nf].incl, 5);
+    CHECK_EQ_INT(g.nodes[nf].self, 5);
+    CHECK_EQ_INT(weight(&g, nf, nf), 2);  /* self edge, once per stack */
+    CHECK_EQ_INT(weight(&g, nm, nf), 5);
+    CHECK_EQ_INT(g.frame_node[f10], g.frame_node[f12]);
+
+    o.granularity = RENDER_GRAN_LINE;
+    build(&g, &p, &o);
+    CHECK_EQ_INT(g.nnodes, 3);
+    CHECK(g.frame_node[f10] != g.frame_node[f12]);
+    CHECK_EQ_INT(g.nodes[g.frame_node[f12]].self, 2);
+    CHECK_EQ_INT(g.nodes[g.frame_node[f10]].self, 3);
+    CHECK_EQ_INT(g.nodes[g.frame_node[f10]].incl, 5);
+    CHECK_EQ_INT(weight(&g, g.frame_node[f10], g.frame_node[f12]), 2);
+    char sum[128];
+    graph_summary(&g, sum, sizeof(sum));
+    CHECK_STR(sum, "showing 3 of 3 lines, 100.0 % of samples");
+}
+
+static void
+test_merge_inputs(void)
+{
+    static const char one[] =
+        "{(('a.py', 3, 'leaf'), ('a.py', 1, 'root')): 5,\n"
+        " (('a.py', 1, 'root'),): 1}\n";
+    static const char two[] = "root (a.py:1);leaf (a.py:3) 7\n"
+                              "root (a.py:1);other (b.py:2) 2\n";
+    struct profile p;
+    struct render_opts o;
+    struct graph g;
+    struct diag d;
+    profile_init(&p, A);
+    render_opts_init(&o);
+    CHECK_EQ_INT(profile_parse(&p, "one", one, strlen(one), 0, &d), 0);
+    CHECK_EQ_INT(profile_parse(&p, "two", two, strlen(two), 0, &d), 0);
+    build(&g, &p, &o);
+    CHECK_EQ_INT(g.total, 15);
+    uint32_t leaf = node(&g, "a.py", "leaf"), root = node(&g, "a.py", "root");
+    CHECK(leaf != GRAPH_NO_NODE && root != GRAPH_NO_NODE);
+    if (leaf == GRAPH_NO_NODE || root == GRAPH_NO_NODE) {
+        return;
+    }
+    CHECK_EQ_INT(g.nodes[leaf].self, 12);
+    CHECK_EQ_INT(g.nodes[root].incl, 15);
+    CHECK_EQ_INT(g.nodes[root].self, 1);
+    CHECK_EQ_INT(weight(&g, root, leaf), 12);
+    CHECK_EQ_INT(g.nnodes, 3);
+}
+
+/* a calls x1..x9 with counts 100, 50, 20, 10, 5, 4, 3, 2, 1 (total 195). */
+static void
+fan_out(struct profile *p)
+{
+    static const uint64_t counts[] = {100, 50, 20, 10, 5, 4, 3, 2, 1};
+    char name[8];
+    uint32_t a = fr(p, "f.py", 1, "a");
+    for (int i = 0; i < 9; i++) {
+        snprintf(name, sizeof(name), "x%d", i + 1);
+        add(p, counts[i], 2, fr(p, "f.py", 10 + i, name), a);
+    }
+}
+
+static void
+test_prune_order(void)
+{
+    struct profile p;
+    struct render_opts o;
+    struct graph g;
+    profile_init(&p, A);
+    fan_out(&p);
+
+    /* node fraction: 0.02 * 195 = 3.9, cutoff 4: x7, x8 and x9 go */
+    render_opts_init(&o);
+    o.node_fraction = 0.02;
+    build(&g, &p, &o);
+    CHECK_EQ_INT(g.node_cutoff, 4);
+    CHECK_EQ_INT(g.nshown, 7);
+    CHECK_EQ_INT(g.nodes[node(&g, "f.py", "x7")].shown_rank, GRAPH_NO_NODE);
+    CHECK(g.nodes[node(&g, "f.py", "x6")].shown_rank != GRAPH_NO_NODE);
+
+    /* then the top max_nodes by inclusive: a, x1, x2 */
+    o.max_nodes = 3;
+    build(&g, &p, &o);
+    CHECK_EQ_INT(g.nshown, 3);
+    CHECK_EQ_INT(g.shown[0], node(&g, "f.py", "a"));
+    CHECK_EQ_INT(g.shown[1], node(&g, "f.py", "x1"));
+    CHECK_EQ_INT(g.shown[2], node(&g, "f.py", "x2"));
+    CHECK_EQ_INT(g.shown_self, 150);
+    CHECK_EQ_INT(g.dropped_nodes, 7);
+    CHECK_EQ_INT(g.nshown_edges, 2);
+    char sum[128];
+    graph_summary(&g, sum, sizeof(sum));
+    CHECK_STR(sum, "showing 3 of 10 functions, 76.9 % of samples");
+
+    /* then edges below the edge fraction: 0.3 * 195 -> 59, a->x2 (50)
+     * goes, a->x1 (100) stays */
+    o.edge_fraction = 0.3;
+    build(&g, &p, &o);
+    CHECK_EQ_INT(g.edge_cutoff, 59);
+    CHECK_EQ_INT(g.nshown_edges, 1);
+    CHECK_EQ_INT(g.dropped_edges, 1);
+    CHECK(shown_edge(&g, node(&g, "f.py", "a"), node(&g, "f.py", "x1")));
+
+    /* fractions of 0 and max_nodes 0 keep everything */
+    render_opts_init(&o);
+    o.node_fraction = 0;
+    o.edge_fraction = 0;
+    o.max_nodes = 0;
+    build(&g, &p, &o);
+    CHECK_EQ_INT(g.nshown, 10);
+    CHECK_EQ_INT(g.nshown_edges, 9);
+    CHECK_EQ_INT(g.shown_self, 195);
+}
+
+static void
+test_bridged_edges(void)
+{
+    struct profile p;
+    struct render_opts o;
+    struct graph g;
+    profile_init(&p, A);
+    render_opts_init(&o);
+    uint32_t a = fr(&p, "b.py", 1, "a"), b = fr(&p, "b.py", 2, "b");
+    uint32_t c = fr(&p, "b.py", 3, "c"), e = fr(&p, "b.py", 4, "e");
+    add(&p, 1, 3, c, b, a);     /* a -> b -> c, b is small */
+    add(&p, 10, 3, c, e, a);    /* a -> e -> c */
+    o.max_nodes = 3;
+    build(&g, &p, &o);
+    uint32_t na = node(&g, "b.py", "a"), nb = node(&g, "b.py", "b");
+    uint32_t nc = node(&g, "b.py", "c"), ne = node(&g, "b.py", "e");
+    CHECK_EQ_INT(g.nshown, 3);
+    CHECK_EQ_INT(g.nodes[nb].shown_rank, GRAPH_NO_NODE);
+    const struct graph_edge *ac = shown_edge(&g, na, nc);
+    CHECK(ac != NULL && ac->bridged && ac->weight == 1);
+    const struct graph_edge *ae = shown_edge(&g, na, ne);
+    CHECK(ae != NULL && !ae->bridged && ae->weight == 10);
+    const struct graph_edge *ec = shown_edge(&g, ne, nc);
+    CHECK(ec != NULL && !ec->bridged && ec->weight == 10);
+    CHECK(shown_edge(&g, na, nb) == NULL);
+    CHECK(graph_find_edge(&g, na, nc) == NULL);  /* not a direct call */
+    CHECK_EQ_INT(g.nshown_edges, 3);
+
+    /* a direct call in one stack makes the edge solid, and its weight
+     * counts both paths */
+    add(&p, 2, 2, c, a);
+    build(&g, &p, &o);
+    ac = shown_edge(&g, node(&g, "b.py", "a"), node(&g, "b.py", "c"));
+    CHECK(ac != NULL && !ac->bridged && ac->weight == 3);
+}
+
+static void
+test_focus_ignore(void)
+{
+    struct profile p;
+    struct render_opts o;
+    struct graph g;
+    struct diag d;
+    profile_init(&p, A);
+    render_opts_init(&o);
+    uint32_t a = fr(&p, "app/main.py", 1, "a");
+    uint32_t b = fr(&p, "app/db.py", 2, "query");
+    uint32_t c = fr(&p, "lib/json.py", 3, "dumps");
+    add(&p, 5, 2, b, a);
+    add(&p, 3, 2, c, a);
+    add(&p, 1, 1, a);
+
+    CHECK_EQ_INT(regcomp(&o.focus_re, "^query$", REG_EXTENDED | REG_NOSUB),
+                 0);
+    o.has_focus = 1;
+    build(&g, &p, &o);
+    CHECK_EQ_INT(g.total, 5);
+    CHECK_EQ_INT(g.profile_total, 9);
+    CHECK_EQ_INT(g.nnodes, 2);
+    CHECK_EQ_INT(g.frame_node[c], GRAPH_NO_NODE);
+    CHECK_EQ_INT(g.stack_kept[0], 1);
+    CHECK_EQ_INT(g.stack_kept[1], 0);
+    CHECK_EQ_INT(g.stack_kept[2], 0);
+    regfree(&o.focus_re);
+    o.has_focus = 0;
+
+    /* ignore matches a file name too */
+    CHECK_EQ_INT(regcomp(&o.ignore_re, "^lib/", REG_EXTENDED | REG_NOSUB),
+                 0);
+    o.has_ignore = 1;
+    build(&g, &p, &o);
+    CHECK_EQ_INT(g.total, 6);
+    CHECK_EQ_INT(g.nodes[node(&g, "app/main.py", "a")].incl, 6);
+    CHECK_EQ_INT(node(&g, "lib/json.py", "dumps"), GRAPH_NO_NODE);
+    regfree(&o.ignore_re);
+
+    /* nothing left: an error, not an empty picture */
+    CHECK_EQ_INT(regcomp(&o.ignore_re, "main", REG_EXTENDED | REG_NOSUB), 0);
+    CHECK_EQ_INT(graph_build(&g, A, &p, &o, &d), -1);
+    CHECK_EQ_INT(d.kind, DIAG_USAGE);
+    regfree(&o.ignore_re);
+    (void)a;
+}
+
+static void
+test_empty_profile(void)
+{
+    struct profile p;
+    struct render_opts o;
+    struct graph g;
+    profile_init(&p, A);
+    render_opts_init(&o);
+    build(&g, &p, &o);
+    CHECK_EQ_INT(g.nnodes, 0);
+    CHECK_EQ_INT(g.nshown, 0);
+    CHECK_EQ_INT(g.total, 0);
+    char sum[128];
+    graph_summary(&g, sum, sizeof(sum));
+    CHECK_STR(sum, "showing 0 of 0 functions, 0.0 % of samples");
+}
+
+static void
+test_colors_and_text(void)
+{
+    char c1[8], c2[8], c3[8], buf[32];
+    graph_file_color("a/b.py", 6, c1);
+    graph_file_color("a/b.py", 6, c2);
+    graph_file_color("a/c.py", 6, c3);
+    CHECK_STR(c1, c2);
+    CHECK(strcmp(c1, c3) != 0);
+    CHECK_EQ_INT(strlen(c1), 7);
+    CHECK(c1[0] == '#');
+
+    struct profile p;
+    struct render_opts o;
+    struct graph g;
+    profile_init(&p, A);
+    render_opts_init(&o);
+    fan_out(&p);
+    build(&g, &p, &o);
+    graph_node_color(&g, node(&g, "f.py", "x1"), RENDER_COLOR_HEAT, c1);
+    CHECK_STR(c1, "#e8503e");
+    graph_node_color(&g, node(&g, "f.py", "a"), RENDER_COLOR_HEAT, c1);
+    CHECK_STR(c1, "#fff5d6");
+    graph_node_color(&g, node(&g, "f.py", "a"), RENDER_COLOR_FILE, c2);
+    graph_file_color("f.py", 4, c3);
+    CHECK_STR(c2, c3);
+
+    CHECK_STR(graph_fmt_count(0, buf), "0");
+    CHECK_STR(graph_fmt_count(999, buf), "999");
+    CHECK_STR(graph_fmt_count(4337, buf), "4,337");
+    CHECK_STR(graph_fmt_count(1234567, buf), "1,234,567");
+
+    struct graph_node n = {0};
+    n.file = "/usr/lib/python3/json/encoder.py";
+    n.file_len = (uint32_t)strlen(n.file);
+    n.line = 258;
+    graph_node_short_loc(&n, buf, sizeof(buf));
+    CHECK_STR(buf, "encoder.py:258");
+}
+
+int
+main(void)
+{
+    A = arena_new();
+    RUN(test_self_incl_edges);
+    RUN(test_recursion_counted_once);
+    RUN(test_granularity);
+    RUN(test_merge_inputs);
+    RUN(test_prune_order);
+    RUN(test_bridged_edges);
+    RUN(test_focus_ignore);
+    RUN(test_empty_profile);
+    RUN(test_colors_and_text);
+    arena_free(A);
+    return check_report();
+}

@@ -1,0 +1,185 @@
+/*
+ * fuzz_render.c: libFuzzer harness over plop-render's whole input path:
+ * format detection and the parser it picks, the other parser forced on
+ * the same bytes, then, for a profile that parsed, the call graph at both
+ * granularities, pruning, the summary line and the text report.  Layout
+ * (Graphviz) is left out: it is slow and not ours.
+ *
+ * Besides the sanitizers, it checks the contracts of profile.h and
+ * diag.h and aborts on a violation: a parse error is one DIAG_PARSE
+ * message "fuzz:L:C: error: ..." ending in a caret line; a parsed profile
+ * has valid frame ids, depths >= 1, counts >= 1, a total equal to the sum
+ * of its counts and valid UTF-8 names without NUL bytes; the graph's self
+ * counts add up to the total.
+ *
+ * Build and run: make fuzz FUZZ_SECONDS=60 (tests/fuzz/run).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "graph.h"
+#include "opts.h"
+#include "profile.h"
+#include "strbuf.h"
+#include "text.h"
+
+#define EXPECT(cond)                                                       \
+    do {                                                                   \
+        if (!(cond)) {                                                     \
+            fprintf(stderr, "fuzz_render: contract broken: %s (line %d)\n", \
+                    #cond, __LINE__);                                      \
+            abort();                                                       \
+        }                                                                  \
+    } while (0)
+
+static int
+valid_utf8(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = u[i];
+        size_t need;
+        uint32_t cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        else if (c >= 0xc2 && c <= 0xdf) {
+            need = 2;
+            cp = c & 0x1f;
+        }
+        else if (c >= 0xe0 && c <= 0xef) {
+            need = 3;
+            cp = c & 0x0f;
+        }
+        else if (c >= 0xf0 && c <= 0xf4) {
+            need = 4;
+            cp = c & 0x07;
+        }
+        else {
+            return 0;
+        }
+        if (n - i < need) {
+            return 0;
+        }
+        for (size_t k = 1; k < need; k++) {
+            if ((u[i + k] & 0xc0) != 0x80) {
+                return 0;
+            }
+            cp = (cp << 6) | (u[i + k] & 0x3f);
+        }
+        if ((need == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
+            || (need == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
+            return 0;
+        }
+        i += need;
+    }
+    return 1;
+}
+
+static void
+check_diag(const struct diag *d)
+{
+    EXPECT(d->kind == DIAG_PARSE);
+    EXPECT(strncmp(d->msg, "fuzz:", 5) == 0);
+    EXPECT(strstr(d->msg, ": error: ") != NULL);
+    size_t n = strlen(d->msg);
+    EXPECT(n >= 2 && d->msg[n - 1] == '\n' && d->msg[n - 2] == '^');
+}
+
+static void
+check_profile(const struct profile *p)
+{
+    uint64_t sum = 0;
+    uint32_t maxd = 0;
+    for (size_t i = 0; i < p->nstacks; i++) {
+        const struct stack *s = &p->stacks[i];
+        EXPECT(s->depth >= 1 && s->depth <= PROFILE_MAX_DEPTH);
+        EXPECT(s->count >= 1 && s->count <= PROFILE_MAX_COUNT);
+        for (uint32_t k = 0; k < s->depth; k++) {
+            EXPECT(s->frames[k] < p->nframes);
+        }
+        sum += s->count;
+        maxd = s->depth > maxd ? s->depth : maxd;
+    }
+    EXPECT(sum == p->total);
+    EXPECT(sum <= PROFILE_MAX_TOTAL);
+    EXPECT(maxd == p->max_depth);
+    for (uint32_t i = 0; i < p->nframes; i++) {
+        const struct frame *f = &p->frames[i];
+        EXPECT(strlen(f->file) == f->file_len);
+        EXPECT(strlen(f->func) == f->func_len);
+        EXPECT(valid_utf8(f->file, f->file_len));
+        EXPECT(valid_utf8(f->func, f->func_len));
+        EXPECT(f->line >= 0 && f->line <= PROFILE_MAX_LINE);
+    }
+}
+
+static void
+check_graph(const struct profile *p, struct arena *a,
+            enum render_granularity gran)
+{
+    struct render_opts o;
+    struct graph g;
+    struct diag d;
+    render_opts_init(&o);
+    o.granularity = gran;
+    memset(&g, 0, sizeof(g));
+    memset(&d, 0, sizeof(d));
+    EXPECT(graph_build(&g, a, p, &o, &d) == 0);
+    EXPECT(g.total == p->total);
+    uint64_t self = 0;
+    for (uint32_t i = 0; i < g.nnodes; i++) {
+        self += g.nodes[i].self;
+        EXPECT(g.nodes[i].incl >= g.nodes[i].self);
+        EXPECT(g.nodes[i].incl <= g.total);
+    }
+    EXPECT(self == g.total);
+    graph_prune(&g, a, &o);
+    EXPECT(g.nshown <= (uint32_t)o.max_nodes);
+    char line[256];
+    graph_summary(&g, line, sizeof(line));
+    struct strbuf sb;
+    strbuf_init(&sb, a);
+    EXPECT(text_write(&sb, &g, &o, &d) == 0);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *buf = (const char *)data;
+    for (int pass = 0; pass < 2; pass++) {
+        struct arena *a = arena_new();
+        struct profile p;
+        struct diag d;
+        memset(&d, 0, sizeof(d));
+        profile_init(&p, a);
+        enum profile_format fmt = 0;
+        if (pass == 1) {
+            /* The parser detection did not pick. */
+            size_t i = 0;
+            while (i < size && (buf[i] == ' ' || buf[i] == '\n'
+                                || buf[i] == '\t' || buf[i] == '\r')) {
+                i++;
+            }
+            fmt = (i < size && buf[i] == '{') ? PROFILE_FORMAT_COLLAPSED
+                                              : PROFILE_FORMAT_REPR;
+        }
+        if (profile_parse(&p, "fuzz", buf, size, fmt, &d) < 0) {
+            check_diag(&d);
+        }
+        else {
+            check_profile(&p);
+            if (pass == 0) {
+                check_graph(&p, a, RENDER_GRAN_FUNCTION);
+                check_graph(&p, a, RENDER_GRAN_LINE);
+            }
+        }
+        arena_free(a);
+    }
+    return 0;
+}

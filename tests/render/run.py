@@ -1,0 +1,528 @@
+#!/usr/bin/env python3
+"""The plop-render command-line suite: runs the real binary and checks exit
+codes, every output format, golden canonical DOT and text for the fixtures,
+determinism, atomic output, escaping of hostile names, stdin/stdout, and
+the data-driven parse errors of tests/render/errors (NAME.in is rendered
+with the directory as cwd; exit 4 and stderr equal to NAME.err byte for
+byte).  Ends with the line "N passed, N failed".
+
+    python3 tests/render/run.py --binary build/plop-render [--quick]
+        [--valgrind] [--update] [-k PATTERN] [-v]
+
+--update rewrites the golden files (tests/render/golden/) from the
+binary's output instead of comparing.  --quick runs one fixture per check
+(for the ASan and valgrind builds); --valgrind runs the binary under
+valgrind and fails on any memory error.
+"""
+import argparse
+import difflib
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import traceback
+import xml.etree.ElementTree as ET
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+FIXTURES = os.path.join(ROOT, "tests", "fixtures")
+GOLDEN = os.path.join(HERE, "golden")
+ERRORS = os.path.join(HERE, "errors")
+
+EXIT_OK, EXIT_USAGE, EXIT_IO, EXIT_PARSE, EXIT_LAYOUT, EXIT_NOMEM = \
+    0, 2, 3, 4, 5, 6
+
+FORMATS = ("svg", "png", "pdf", "dot", "txt")
+
+ARGS = None
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+def run(args, cwd=None, stdin=None, env=None):
+    """Runs the binary; returns (rc, stdout bytes, stderr bytes)."""
+    cmd = [ARGS.binary] + list(args)
+    if env is None:
+        env = dict(os.environ)
+    env["LSAN_OPTIONS"] = "suppressions=%s:print_suppressions=0" % (
+        os.path.join(HERE, "lsan.supp"))
+    if ARGS.valgrind:
+        cmd = ["valgrind", "-q", "--error-exitcode=99",
+               "--leak-check=no"] + cmd
+    p = subprocess.run(cmd, cwd=cwd, input=stdin, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, env=env, timeout=600)
+    if ARGS.valgrind:
+        check(p.returncode != 99, "valgrind reported errors:\n"
+              + p.stderr.decode("utf-8", "replace"))
+    if p.returncode < 0 or b"Sanitizer" in p.stderr:
+        raise Failure("%s crashed (rc %d):\n%s" % (
+            " ".join(args), p.returncode,
+            p.stderr.decode("utf-8", "replace")))
+    return p.returncode, p.stdout, p.stderr
+
+
+def expect(args, rc_want, **kw):
+    rc, out, err = run(args, **kw)
+    check(rc == rc_want, "%s: exit %d, expected %d; stderr:\n%s"
+          % (" ".join(args), rc, rc_want, err.decode("utf-8", "replace")))
+    return out, err
+
+
+def fixtures():
+    names = sorted(f for f in os.listdir(FIXTURES)
+                   if os.path.isfile(os.path.join(FIXTURES, f)))
+    if ARGS.quick:
+        names = names[-1:]
+    return [os.path.join(FIXTURES, f) for f in names]
+
+
+def tmpdir():
+    d = tempfile.mkdtemp(prefix="plop-render-test-")
+    CLEANUP.append(d)
+    return d
+
+
+CLEANUP = []
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def write(path, data):
+    with open(path, "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode("utf-8"))
+
+
+def check_format(fmt, data):
+    """Checks that data really is a file of format fmt."""
+    if fmt == "svg":
+        root = ET.fromstring(data)
+        check(root.tag.endswith("svg"), "SVG root is %r" % root.tag)
+    elif fmt == "png":
+        check(data.startswith(b"\x89PNG\r\n\x1a\n"), "no PNG signature")
+        check(data[-8:-4] == b"IEND", "PNG does not end with IEND")
+    elif fmt == "pdf":
+        check(data.startswith(b"%PDF-"), "no PDF header")
+        check(data.rstrip().endswith(b"%%EOF"), "PDF does not end with %%EOF")
+    elif fmt == "dot":
+        check(data.startswith(b"digraph plop {"), "DOT does not start right")
+        check(data.rstrip().endswith(b"}"), "DOT does not end with }")
+    elif fmt == "txt":
+        check(data.startswith(b"total: "), "text does not start with total")
+
+
+def hostile_profile():
+    names = ["<script>alert(1)</script>", "</script>", "a&b", "&lt;x&gt;",
+             "q\"uo'te", "back\\slash\\n\\N", "w\u00f6rk\u65e5\u672c",
+             "ctl\x01x", "&#60;b&#62;", "]]>", "<!--"]
+    d = {}
+    for i, n in enumerate(names):
+        d[(("/tmp/<dir>&/x\"y.py", i + 1, n),
+           ("/tmp/main.py", 1, "<module>"))] = 10 + i
+    return repr(d), names
+
+
+# ------------------------------------------------------------ command line
+
+@test
+def help_lists_options_and_exit_codes():
+    out, _ = expect(["--help"], EXIT_OK)
+    text = out.decode()
+    for opt in ("--output", "--format", "--granularity", "--node-fraction",
+                "--max-nodes", "--edge-fraction", "--focus", "--ignore",
+                "--color", "--title", "--help", "--version", "0.005",
+                "(default: 80", "0.001", "svg|png|pdf|dot|txt"):
+        check(opt in text, "--help does not mention %r" % opt)
+    for code in (EXIT_OK, EXIT_USAGE, EXIT_IO, EXIT_PARSE, EXIT_LAYOUT,
+                 EXIT_NOMEM):
+        check("\n  %d  " % code in text, "--help misses exit code %d" % code)
+    out2, _ = expect(["-h"], EXIT_OK)
+    check(out2 == out, "-h differs from --help")
+
+
+@test
+def version():
+    out, _ = expect(["--version"], EXIT_OK)
+    check(out.startswith(b"plop-render ") and out.endswith(b"\n"),
+          "bad --version output %r" % out)
+
+
+@test
+def usage_errors_exit_2():
+    fx = fixtures()[0]
+    d = tmpdir()
+    o = os.path.join(d, "o.svg")
+    cases = [
+        [],
+        [fx],
+        ["--no-such-option", fx, "-o", o],
+        [fx, "-o"],
+        [fx, "-o", os.path.join(d, "o.unknown")],
+        [fx, "-o", o, "-T", "gif"],
+        [fx, "-o", o, "--node-fraction", "abc"],
+        [fx, "-o", o, "--node-fraction", "1.5"],
+        [fx, "-o", o, "--edge-fraction", "-0.1"],
+        [fx, "-o", o, "--max-nodes", "-1"],
+        [fx, "-o", o, "--max-nodes", "12x"],
+        [fx, "-o", o, "--granularity", "file"],
+        [fx, "-o", o, "--color", "blue"],
+        [fx, "-o", o, "--focus", "("],
+        [fx, "-o", o, "--ignore", "[a-"],
+        [fx, "-o", o, "--focus", "^no function is called this$"],
+        [fx, "-o", o, "--ignore", "."],
+        ["-", "-", "-o", o],
+    ]
+    for args in cases:
+        _, err = expect(args, EXIT_USAGE, stdin=b"")
+        check(err.startswith(b"error: "), "%s: stderr %r" % (args, err))
+        check(not os.path.exists(o), "%s left an output file" % args)
+    _, err = expect([fx, "-o", o, "--focus", "("], EXIT_USAGE)
+    check(b"invalid regex '('" in err, "regex error not named: %r" % err)
+
+
+@test
+def io_errors_exit_3():
+    d = tmpdir()
+    _, err = expect([os.path.join(d, "missing.out"), "-o",
+                     os.path.join(d, "o.svg")], EXIT_IO)
+    check(b"missing.out" in err, "missing input not named: %r" % err)
+    check(not os.path.exists(os.path.join(d, "o.svg")), "output left")
+    _, err = expect([fixtures()[0], "-o",
+                     os.path.join(d, "no", "such", "dir", "o.svg")], EXIT_IO)
+    check(err.startswith(b"error: cannot create '"), "bad message %r" % err)
+    expect([d, "-o", os.path.join(d, "o.svg")], EXIT_IO)
+    check(os.listdir(d) == [], "files left behind: %s" % os.listdir(d))
+
+
+@test
+def out_of_memory_exit_6():
+    """Under an address-space limit the arena's failure is fatal, named,
+    exit 6, no output.  Not under ASan or valgrind (--quick), whose
+    shadow memory needs the address space."""
+    if ARGS.quick or ARGS.valgrind:
+        return
+    import resource
+    d = tmpdir()
+    p = os.path.join(d, "big.out")
+    write(p, "{" + ", ".join(
+        "(('/very/long/path/to/module_%d.py', %d, 'function_%d'), "
+        "('/m.py', 1, 'main')): %d" % (i, i, i, i + 1)
+        for i in range(200000)) + "}")
+    limit = 80 << 20
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    o = os.path.join(d, "o.txt")
+    p_ = subprocess.run([ARGS.binary, p, "-o", o], preexec_fn=cap,
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    check(p_.returncode == EXIT_NOMEM, "exit %d under a %d MB limit: %r"
+          % (p_.returncode, limit >> 20, p_.stderr[:300]))
+    check(p_.stderr.startswith(b"fatal: out of memory (allocating "),
+          "message %r" % p_.stderr)
+    check(not os.path.exists(o), "output left")
+
+
+@test
+def parse_error_leaves_no_output():
+    d = tmpdir()
+    bad = os.path.join(d, "bad.out")
+    write(bad, "{(('a.py', 1, 'f'),): 3, (('a.py', 2")
+    out = os.path.join(d, "o.svg")
+    for fmt in FORMATS:
+        o = os.path.join(d, "o." + fmt)
+        _, err = expect([bad, "-o", o], EXIT_PARSE)
+        check(err.startswith(b"%s:1:" % bad.encode()), "bad message %r" % err)
+        check(not os.path.exists(o), "partial %s output left" % fmt)
+    # An existing output is left as it was.
+    write(out, "OLD")
+    expect([bad, "-o", out], EXIT_PARSE)
+    check(read(out) == b"OLD", "existing output was touched")
+    # A good input merged with a bad one fails as a whole.
+    expect([fixtures()[0], bad, "-o", out], EXIT_PARSE)
+    check(read(out) == b"OLD", "existing output was touched")
+    check(sorted(os.listdir(d)) == ["bad.out", "o.svg"],
+          "temporary files left: %s" % os.listdir(d))
+
+
+@test
+def error_cases_from_data_files():
+    """tests/render/errors/NAME.in: exit 4, stderr == NAME.err exactly."""
+    if not os.path.isdir(ERRORS):
+        return
+    names = sorted(f[:-3] for f in os.listdir(ERRORS) if f.endswith(".in"))
+    d = tmpdir()
+    bad = []
+    for name in names:
+        errf = os.path.join(ERRORS, name + ".err")
+        if not os.path.exists(errf):
+            bad.append("%s: no %s.err" % (name, name))
+            continue
+        o = os.path.join(d, name + ".svg")
+        rc, out, err = run([name + ".in", "-o", o], cwd=ERRORS)
+        want = read(errf)
+        if rc != EXIT_PARSE:
+            bad.append("%s: exit %d, expected %d" % (name, rc, EXIT_PARSE))
+        elif err != want:
+            bad.append("%s: stderr differs\n  got:      %r\n  expected: %r"
+                       % (name, err, want))
+        elif os.path.exists(o):
+            bad.append("%s: output left" % name)
+    check(not bad, "\n".join(bad))
+    print("  (%d error cases)" % len(names))
+
+
+# ------------------------------------------------------------ outputs
+
+@test
+def every_format_is_produced():
+    d = tmpdir()
+    for fx in fixtures():
+        # no dots: "x.flame" + ".svg" would select the flame.svg format
+        base = os.path.basename(fx).replace(".", "_")
+        for fmt in FORMATS:
+            o = os.path.join(d, base + "." + fmt)
+            expect([fx, "-o", o], EXIT_OK)
+            check_format(fmt, read(o))
+            # -T overrides the extension
+            o2 = os.path.join(d, base + "-T." + fmt + ".data")
+            expect([fx, "-T", fmt, "-o", o2], EXIT_OK)
+            check(read(o2) == read(o), "%s: -T %s differs from .%s (%s, %s)"
+                  % (base, fmt, fmt, o, o2))
+    st = os.stat(os.path.join(d, os.listdir(d)[0]))
+    check(stat.S_IMODE(st.st_mode) == 0o666 & ~UMASK,
+          "output mode %o" % stat.S_IMODE(st.st_mode))
+
+
+@test
+def deterministic_output():
+    d = tmpdir()
+    fxs = fixtures() if not ARGS.quick else fixtures()[:1]
+    for fx in fxs:
+        for fmt in FORMATS:
+            a = os.path.join(d, "a." + fmt)
+            b = os.path.join(d, "b." + fmt)
+            expect([fx, "-o", a], EXIT_OK)
+            expect([fx, "-o", b], EXIT_OK)
+            check(read(a) == read(b), "%s: two %s renders differ"
+                  % (os.path.basename(fx), fmt))
+
+
+@test
+def stdout_and_stdin():
+    d = tmpdir()
+    fx = fixtures()[0]
+    o = os.path.join(d, "o.svg")
+    expect([fx, "-o", o], EXIT_OK)
+    out, _ = expect([fx, "-o", "-"], EXIT_OK)
+    check(out == read(o), "-o - differs from the file")
+    out, _ = expect(["-", "-o", "-", "--title", os.path.basename(fx)],
+                    EXIT_OK, stdin=read(fx))
+    check(out == read(o), "stdin input differs from the file")
+    out, _ = expect([fx, "-o", "-", "-T", "txt"], EXIT_OK)
+    check_format("txt", out)
+
+
+@test
+def merge_of_inputs_sums_counts():
+    d = tmpdir()
+    a = os.path.join(d, "a.out")
+    b = os.path.join(d, "b.flame")
+    write(a, "{(('m.py', 2, 'leaf'), ('m.py', 1, 'root')): 5}\n")
+    write(b, "root (m.py:1);leaf (m.py:2) 7\nroot (m.py:1) 3\n")
+    out, _ = expect([a, b, "-o", "-", "-T", "txt"], EXIT_OK)
+    text = out.decode()
+    check(text.startswith("total: 15 samples in 3 stacks, 2 functions\n"),
+          "merged header: %r" % text.splitlines()[0])
+    rows = [l.split() for l in text.splitlines()]
+    check(["12", "80.0%", "80.0%", "12", "80.0%", "leaf", "(m.py:2)"] in rows
+          and ["3", "20.0%", "100.0%", "15", "100.0%", "root", "(m.py:1)"]
+          in rows, "merged rows wrong:\n" + text)
+
+
+@test
+def hostile_names_are_escaped():
+    d = tmpdir()
+    src, names = hostile_profile()
+    p = os.path.join(d, "hostile.out")
+    write(p, src)
+    svg = os.path.join(d, "h.svg")
+    expect([p, "-o", svg], EXIT_OK)
+    root = ET.fromstring(read(svg))
+    tags = {el.tag.split("}")[-1] for el in root.iter()}
+    check("script" not in tags, "a <script> element got into the SVG")
+    texts = [el.text for el in root.iter() if el.tag.endswith("text")]
+    for n in names:
+        shown = n.replace("\x01", "?")
+        check(shown in texts, "name %r not shown as text" % n)
+    titles = [v for el in root.iter() for k, v in el.attrib.items()
+              if k.endswith("title")]
+    check(any("/tmp/<dir>&/x\"y.py:1" in t for t in titles),
+          "full path not in a tooltip")
+    dot = read(os.path.join(d, "h.dot")) if False else None
+    dot, _ = expect([p, "-o", "-", "-T", "dot"], EXIT_OK)
+    check(b'label="q\\"uo\'te\\n' in dot, "quote not escaped in DOT")
+    check(b"back\\\\slash\\\\n\\\\N" in dot, "backslash not escaped in DOT")
+    txt, _ = expect([p, "-o", "-", "-T", "txt"], EXIT_OK)
+    check(b"\x01" not in txt and b"ctl?x" in txt, "control byte in text")
+    for fmt in ("png", "pdf"):
+        out, _ = expect([p, "-o", "-", "-T", fmt], EXIT_OK)
+        check_format(fmt, out)
+
+
+@test
+def long_names_are_cut_in_labels():
+    d = tmpdir()
+    p = os.path.join(d, "long.out")
+    name = "\u00e9" + "x" * 5000
+    write(p, repr({(("/m.py", 1, name),): 3}))
+    svg, _ = expect([p, "-o", "-"], EXIT_OK)
+    root = ET.fromstring(svg)
+    texts = [el.text for el in root.iter() if el.tag.endswith("text")]
+    check(name[:119] + "..." in texts, "label not cut at 120 bytes")
+    titles = [v for el in root.iter() for k, v in el.attrib.items()
+              if k.endswith("title")]
+    check(any(t.startswith(name[:1999] + "...") for t in titles),
+          "tooltip not cut at 2000 bytes")
+
+
+@test
+def empty_profile_renders():
+    d = tmpdir()
+    p = os.path.join(d, "empty.out")
+    write(p, "{}\n")
+    for fmt in FORMATS:
+        out, _ = expect([p, "-o", "-", "-T", fmt], EXIT_OK)
+        check_format(fmt, out)
+    out, _ = expect([p, "-o", "-", "-T", "txt"], EXIT_OK)
+    check(out == b"total: 0 samples in 0 stacks, 0 functions\n",
+          "empty text report %r" % out)
+
+
+@test
+def pruning_summary_and_options():
+    fx = sorted(fixtures())[-1]
+    out, _ = expect([fx, "-o", "-", "-T", "dot", "--max-nodes", "5"],
+                    EXIT_OK)
+    text = out.decode()
+    check(text.count("\tn") and "showing 5 of " in text,
+          "summary missing: " + text[:400])
+    nodes = [l for l in text.splitlines() if re.match(r"\tn\d+\t\[", l)]
+    check(len(nodes) == 5, "%d nodes drawn with --max-nodes 5" % len(nodes))
+    out, _ = expect([fx, "-o", "-", "-T", "dot", "--color", "heat",
+                     "--granularity", "line", "--title", "T&<t>"], EXIT_OK)
+    check(b'label="T&<t>\\ltotal' in out, "title not used")
+    out, _ = expect([fx, "-o", "-", "-T", "txt", "--focus", "json"],
+                    EXIT_OK)
+    check(b"before --focus/--ignore" in out, "focus not reported")
+
+
+# ------------------------------------------------------------ golden files
+
+def golden_cases():
+    cases = []
+    for fx in sorted(os.listdir(FIXTURES)):
+        if not os.path.isfile(os.path.join(FIXTURES, fx)):
+            continue
+        cases.append((fx + ".dot", [fx, "-T", "dot"]))
+        cases.append((fx + ".txt", [fx, "-T", "txt"]))
+    cases.append(("plop-0.4-py3.11-mixed.plop.line.dot",
+                  ["plop-0.4-py3.11-mixed.plop", "-T", "dot",
+                   "--granularity", "line", "--color", "heat"]))
+    cases.append(("plop-0.4-py3.11-mixed.plop.pruned.dot",
+                  ["plop-0.4-py3.11-mixed.plop", "-T", "dot",
+                   "--max-nodes", "6", "--edge-fraction", "0.05"]))
+    return cases
+
+
+@test
+def golden_dot_and_text():
+    bad = []
+    cases = golden_cases()
+    if ARGS.quick:
+        cases = cases[:2]
+    for name, args in cases:
+        out, _ = expect(args + ["-o", "-"], EXIT_OK, cwd=FIXTURES)
+        path = os.path.join(GOLDEN, name)
+        if ARGS.update:
+            os.makedirs(GOLDEN, exist_ok=True)
+            write(path, out)
+            continue
+        if not os.path.exists(path):
+            bad.append("%s: no golden file (run with --update)" % name)
+        elif read(path) != out:
+            diff = difflib.unified_diff(
+                read(path).decode("utf-8", "replace").splitlines(),
+                out.decode("utf-8", "replace").splitlines(),
+                "golden/" + name, "plop-render", lineterm="", n=1)
+            bad.append("%s differs from the golden file:\n%s"
+                       % (name, "\n".join(list(diff)[:30])))
+    check(not bad, "\n".join(bad))
+
+
+# ------------------------------------------------------------ driver
+
+UMASK = 0o022
+
+
+def main():
+    global ARGS, UMASK
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", required=True)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--valgrind", action="store_true")
+    ap.add_argument("--update", action="store_true")
+    ap.add_argument("-k", dest="pattern")
+    ap.add_argument("-v", dest="verbose", action="store_true")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the temporary directories")
+    ARGS = ap.parse_args()
+    ARGS.binary = os.path.abspath(ARGS.binary)
+    UMASK = os.umask(0o022)
+    os.umask(UMASK)
+    if ARGS.valgrind and shutil.which("valgrind") is None:
+        print("valgrind is not installed")
+        print("0 passed, 1 failed")
+        return 1
+    passed = failed = 0
+    for fn in TESTS:
+        if ARGS.pattern and ARGS.pattern not in fn.__name__:
+            continue
+        try:
+            fn()
+            passed += 1
+            if ARGS.verbose:
+                print("ok   %s" % fn.__name__)
+        except Exception as e:
+            failed += 1
+            print("FAIL %s" % fn.__name__)
+            if isinstance(e, Failure):
+                print("  " + str(e).replace("\n", "\n  "))
+            else:
+                traceback.print_exc(file=sys.stdout)
+    for d in CLEANUP if not ARGS.keep else ():
+        shutil.rmtree(d, ignore_errors=True)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
