@@ -1,0 +1,70 @@
+/*
+ * module.c: the plop._collector extension module: multi-phase
+ * initialization, the Sampler type (sampler.c), and _noop, a C signal
+ * handler that does nothing, which the benchmark installs to measure what
+ * the timer signal and CPython's dispatch of it cost by themselves.
+ */
+#include <Python.h>
+
+#include "frames.h"
+#include "sampler.h"
+
+static PyObject *
+noop(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef module_methods[] = {
+    {"_noop", (PyCFunction)(void (*)(void))noop, METH_FASTCALL,
+     "_noop(signum, frame): a signal handler that does nothing (benchmarks)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static int
+module_exec(PyObject *module)
+{
+    PyObject *type = sampler_type_new(module);
+    if (type == NULL) {
+        return -1;
+    }
+    if (PyModule_AddObject(module, "Sampler", type) < 0) {
+        Py_DECREF(type);
+        return -1;
+    }
+    if (PyModule_AddStringConstant(module, "frame_reader", frames_reader) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * CPython's slot tables store functions as void *, which ISO C does not
+ * allow; POSIX does (dlsym), so the warning is silenced for the table only.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+static PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, (void *)module_exec},
+    {0, NULL},
+};
+#pragma GCC diagnostic pop
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "plop._collector",
+    .m_doc = "plop's sampling core (see plop.collector for the API)",
+    .m_size = 0,
+    .m_methods = module_methods,
+    .m_slots = module_slots,
+};
+
+/*
+ * The extension is built with -fvisibility=hidden; PyMODINIT_FUNC exports
+ * the init function only from 3.9 on, so it is exported here for 3.8.
+ */
+__attribute__((visibility("default"))) PyMODINIT_FUNC
+PyInit__collector(void)
+{
+    return PyModuleDef_Init(&module_def);
+}
