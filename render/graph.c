@@ -37,12 +37,32 @@ fnv1a(uint32_t h, const char *s, size_t n)
     return h;
 }
 
+/*
+ * Whether the line is part of a frame's node key.  In function
+ * granularity a function's lines merge into one node, except for the
+ * anonymous code objects a file may hold many of (<listcomp>, <lambda>,
+ * <genexpr>, ...: every one has the same name): merging those would join,
+ * say, the comprehensions of two different functions.  They are almost
+ * always one line long, so their line tells them apart in both kinds of
+ * profile (first line of the code object, or current line).  <module> is
+ * one per file and merges like a named function.
+ */
+static int
+key_has_line(const struct frame *f, enum render_granularity gran)
+{
+    if (gran == RENDER_GRAN_LINE) {
+        return 1;
+    }
+    return f->func_len > 1 && f->func[0] == '<'
+        && !(f->func_len == 8 && memcmp(f->func, "<module>", 8) == 0);
+}
+
 static uint32_t
 key_hash(const struct frame *f, enum render_granularity gran)
 {
     uint32_t h = fnv1a(2166136261u, f->file, f->file_len);
     h = fnv1a(h ^ 0xff, f->func, f->func_len);
-    if (gran == RENDER_GRAN_LINE) {
+    if (key_has_line(f, gran)) {
         h ^= (uint32_t)f->line * 2654435761u;
         h *= 16777619u;
     }
@@ -53,7 +73,7 @@ static int
 key_equal(const struct frame *a, const struct frame *b,
           enum render_granularity gran)
 {
-    if (gran == RENDER_GRAN_LINE && a->line != b->line) {
+    if (key_has_line(a, gran) && a->line != b->line) {
         return 0;
     }
     return a->file_len == b->file_len && a->func_len == b->func_len

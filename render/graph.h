@@ -108,7 +108,10 @@ struct graph {
 
 /*
  * Builds the full graph of the stacks of `prof` kept by opts' focus and
- * ignore regexes, at opts->granularity.  Returns 0; returns -1 with d
+ * ignore regexes, at opts->granularity.  In function granularity a node
+ * is (file, func) with its lines merged, except anonymous code objects
+ * (<listcomp>, <lambda>, <genexpr>, ...; not <module>), which keep their
+ * line so that two of them in one file stay apart.  Returns 0; returns -1 with d
  * filled (DIAG_USAGE) when no sample is left after --focus/--ignore while
  * the profile had some.  An empty profile gives an empty graph and 0.
  * Cost: O(total frames of all stacks) expected time (one hash lookup per

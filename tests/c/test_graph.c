@@ -194,6 +194,35 @@ test_granularity(void)
     CHECK_STR(sum, "showing 3 of 3 lines, 100.0 % of samples");
 }
 
+/* Anonymous code objects (<listcomp>, <lambda>, ...) keep their line in
+ * function granularity: two comprehensions of one file stay apart, while
+ * <module>'s lines merge like a named function's. */
+static void
+test_anonymous_functions(void)
+{
+    struct profile p;
+    struct render_opts o;
+    struct graph g;
+    profile_init(&p, A);
+    render_opts_init(&o);
+    uint32_t m3 = fr(&p, "r.py", 3, "<module>");
+    uint32_t m9 = fr(&p, "r.py", 9, "<module>");
+    uint32_t a = fr(&p, "r.py", 5, "a"), b = fr(&p, "r.py", 7, "b");
+    uint32_t la = fr(&p, "r.py", 5, "<listcomp>");
+    uint32_t lb = fr(&p, "r.py", 7, "<listcomp>");
+    add(&p, 4, 3, la, a, m3);
+    add(&p, 1, 3, lb, b, m9);
+    build(&g, &p, &o);
+    CHECK_EQ_INT(g.nnodes, 5);
+    CHECK(g.frame_node[la] != g.frame_node[lb]);
+    CHECK_EQ_INT(g.frame_node[m3], g.frame_node[m9]);
+    CHECK_EQ_INT(g.nodes[g.frame_node[la]].self, 4);
+    CHECK_EQ_INT(g.nodes[g.frame_node[lb]].self, 1);
+    CHECK_EQ_INT(g.nodes[g.frame_node[m3]].incl, 5);
+    CHECK_EQ_INT(weight(&g, g.frame_node[a], g.frame_node[la]), 4);
+    CHECK_EQ_INT(weight(&g, g.frame_node[a], g.frame_node[lb]), 0);
+}
+
 static void
 test_merge_inputs(void)
 {
@@ -437,6 +466,7 @@ main(void)
     RUN(test_self_incl_edges);
     RUN(test_recursion_counted_once);
     RUN(test_granularity);
+    RUN(test_anonymous_functions);
     RUN(test_merge_inputs);
     RUN(test_prune_order);
     RUN(test_bridged_edges);
