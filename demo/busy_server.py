@@ -50,7 +50,11 @@ except ImportError:
     sys.path.insert(0, os.path.join(
         os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
         "collector"))
-    from plop.collector import Collector
+    try:
+        from plop.collector import Collector
+    except ImportError as e:
+        sys.exit("busy_server: error: cannot import 'plop.collector' (%s); "
+                 "build it with 'make collector'" % e)
 
 MAX_DURATION = 600.0
 

@@ -48,7 +48,7 @@ tries=0
 while [ -z "$url" ]; do
     url=$(sed -n 's/^busy_server: listening on \(http:[^ ]*\)$/\1/p' "$log")
     [ -n "$url" ] && break
-    if ! kill -0 "$pid" 2>/dev/null || [ $tries -ge 100 ]; then
+    if ! kill -0 "$pid" 2>/dev/null || [ $tries -ge 300 ]; then
         echo "create_profile: error: the demo server did not start:" >&2
         cat "$log" >&2
         exit 1

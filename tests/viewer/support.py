@@ -92,17 +92,22 @@ def read_until(proc, stream, needle, timeout=WAIT):
 
 def stop(proc):
     """Ends proc: SIGTERM first, so that a viewer removes its temporary
-    cache, then SIGKILL."""
+    cache, then SIGKILL -- and fails if SIGTERM was not enough, since every
+    program started by these tests must stop on it."""
+    ignored = False
     if proc.poll() is None:
         proc.terminate()
         try:
-            proc.wait(10)
+            proc.wait(WAIT / 2)
         except subprocess.TimeoutExpired:
             proc.kill()
+            ignored = True
     proc.wait(WAIT)
     for s in (proc.stdout, proc.stderr):
         if s is not None:
             s.close()
+    if ignored:
+        raise AssertionError("pid %d did not stop on SIGTERM" % proc.pid)
 
 
 def get(port, path, method="GET", host="127.0.0.1", host_header=None):

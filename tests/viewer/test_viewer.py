@@ -410,10 +410,15 @@ class TestShutdown(ViewerCase):
         self.assertFalse(mine & caches())
 
     def test_sigterm_stops_cleanly(self):
+        self.write("app.out", GOOD)
         proc = self.start()
+        # After a render, so that its private cache holds a file.
+        self.assertEqual(self.get("/svg/app.out")[0], 200)
         proc.send_signal(signal.SIGTERM)
         self.assertEqual(proc.wait(support.WAIT), 0)
         self.assertNotIn(b"Traceback", proc.stderr.read())
+        self.assertEqual([n for n in os.listdir(tempfile.gettempdir())
+                          if n.startswith("plop-viewer-%d-" % proc.pid)], [])
 
 
 if __name__ == "__main__":
