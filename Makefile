@@ -86,7 +86,7 @@ collector: $(EXT)
 # Installs what is missing (Debian packages, npm modules for the browser
 # tests).  Cheap when everything is there: it only checks.
 deps:
-	$(Q)sh .ci/install-deps
+	$(Q)PYTHON=$(PYTHON) sh .ci/install-deps
 
 $(B)/plop-render: $(RENDER_OBJS)
 	$(call say,LINK,$@)

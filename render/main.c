@@ -199,6 +199,9 @@ usage(FILE *f)
 "                         REGEX (default: none)\n"
 "  --color MODE           file (a colour per source file) or heat (by self\n"
 "                         samples) (default: file)\n"
+"  --view VIEW           graph or flame: with an .svg output (or -o -),\n"
+"                         flame writes the flame graph (-T flame.svg)\n"
+"                         (default: graph)\n"
 "  --title TEXT           the picture's title (default: the first\n"
 "                         PROFILE's file name)\n"
 "  --stats                print timings and sizes of each step to stderr\n"
@@ -264,12 +267,14 @@ enum {
     OPT_COLOR,
     OPT_TITLE,
     OPT_STATS,
+    OPT_VIEW,
     OPT_VERSION
 };
 
 /* --stats: print phase timings and sizes to stderr (never to the output,
  * which stays deterministic). */
 static int show_stats;
+static int view_flame;          /* --view flame */
 
 static const struct option long_options[] = {
     {"output", required_argument, NULL, 'o'},
@@ -283,6 +288,7 @@ static const struct option long_options[] = {
     {"color", required_argument, NULL, OPT_COLOR},
     {"title", required_argument, NULL, OPT_TITLE},
     {"stats", no_argument, NULL, OPT_STATS},
+    {"view", required_argument, NULL, OPT_VIEW},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0}
@@ -365,6 +371,17 @@ parse_one(int c, const char *arg, struct render_opts *o, struct diag *d)
     case OPT_TITLE:
         o->title = arg;
         return 0;
+    case OPT_VIEW:
+        if (strcmp(arg, "graph") == 0) {
+            view_flame = 0;
+        } else if (strcmp(arg, "flame") == 0) {
+            view_flame = 1;
+        } else {
+            diag_set(d, DIAG_USAGE, "error: --view wants 'graph' or 'flame', "
+                     "not '%s'", arg);
+            return -1;
+        }
+        return 0;
     case OPT_STATS:
         show_stats = 1;
         return 0;
@@ -442,6 +459,16 @@ parse_args(int argc, char **argv, struct render_opts *o, enum action *act,
         if (*fmt == NULL) {
             diag_set(d, DIAG_USAGE, "error: cannot tell the format of '%s' "
                      "from its name (use -T)", o->output);
+            return -1;
+        }
+    }
+    if (view_flame) {
+        if (strcmp((*fmt)->name, "svg") == 0) {
+            *fmt = format_by_name("flame.svg");
+        } else if (strcmp((*fmt)->name, "flame.svg") != 0) {
+            diag_set(d, DIAG_USAGE, "error: --view flame writes SVG, not "
+                     "'%s' (the html report holds both views)",
+                     (*fmt)->name);
             return -1;
         }
     }

@@ -184,6 +184,8 @@ def usage_errors_exit_2():
         [fx, "-o", o, "--max-nodes", "12x"],
         [fx, "-o", o, "--granularity", "file"],
         [fx, "-o", o, "--color", "blue"],
+        [fx, "-o", o, "--view", "tree"],
+        [fx, "-o", os.path.join(d, "o.png"), "--view", "flame"],
         [fx, "-o", o, "--focus", "("],
         [fx, "-o", o, "--ignore", "[a-"],
         [fx, "-o", o, "--focus", "^no function is called this$"],
@@ -310,6 +312,20 @@ def every_format_is_produced():
     st = os.stat(os.path.join(d, os.listdir(d)[0]))
     check(stat.S_IMODE(st.st_mode) == 0o666 & ~UMASK,
           "output mode %o" % stat.S_IMODE(st.st_mode))
+
+
+@test
+def view_flame_selects_the_flame_svg():
+    fx = fixtures()[0]
+    d = tmpdir()
+    a, b, c = (os.path.join(d, n) for n in ("a.svg", "b.data", "c.svg"))
+    expect([fx, "--view", "flame", "-o", a], EXIT_OK)
+    expect([fx, "-T", "flame.svg", "-o", b], EXIT_OK)
+    expect([fx, "--view", "graph", "-o", c], EXIT_OK)
+    check(read(a) == read(b), "--view flame differs from -T flame.svg")
+    check(read(a) != read(c), "--view flame wrote the call graph")
+    out, _ = expect([fx, "--view", "flame", "-o", "-"], EXIT_OK)
+    check(out == read(a), "--view flame -o - differs")
 
 
 @test
