@@ -29,7 +29,8 @@ import weakref
 
 from plop import _collector
 
-__all__ = ["Collector", "write_profile", "FORMATS", "main"]
+__all__ = ["Collector", "write_profile", "install_signal_toggle", "FORMATS",
+           "main"]
 
 MODES = ("prof", "virtual", "real")
 FORMATS = ("plop", "flamegraph")
@@ -542,6 +543,17 @@ def _write(opts, collector, wall):
                 "stack" % (collector.overflow, collector.max_stacks))
     _say(opts.quiet, msg)
     return True
+
+
+
+def install_signal_toggle(signum, output="/tmp/plop.out", format="plop",
+                          duration=None, **collector_kwargs):
+    """Lets signal `signum` switch profiling on and off in this process;
+    see plop.toggle.install_signal_toggle, which this forwards to."""
+    from plop import toggle
+    return toggle.install_signal_toggle(signum, output=output, format=format,
+                                        duration=duration,
+                                        **collector_kwargs)
 
 
 if __name__ == "__main__":

@@ -98,6 +98,9 @@ typedef struct {
     PyObject *prev_handler;      /* strong; what stop() restores */
 } Sampler;
 
+/* thread_clock.last_ns of a thread that ran no Python code last time */
+#define CLOCK_STALE ((int64_t)-2)
+
 static const char overflow_name[] = "<overflow>";
 static const char truncated_name[] = "<truncated>";
 
@@ -160,7 +163,7 @@ baseline_clocks(Sampler *self)
             continue;
         }
         struct thread_clock *tc = thread_clocks_get(&self->clocks,
-                                                    ts->thread_id, i);
+                                                    ts->thread_id, ts, i);
         if (tc) {
             tc->last_ns = self->mode == MODE_REAL ? 0 : thread_cpu_ns(ts->thread_id);
             tc->carry_ns = 0;
@@ -191,17 +194,23 @@ sampler_sample(Sampler *self, PyObject *const *args, Py_ssize_t nargs)
     thread_clocks_sweep_begin(&self->clocks);
     PyThreadState *ts = PyInterpreterState_ThreadHead(PyThreadState_Get()->interp);
     for (size_t i = 0; ts; ts = PyThreadState_Next(ts), i++) {
-        /*
-         * 0: a thread state whose thread has not started yet (3.12+).  A
-         * thread running no Python code cannot be charged: its clock is not
-         * read (a system call each).
-         */
-        if (ts->thread_id == 0 || !frames_active(ts)) {
+        /* 0: a thread state whose thread has not started yet (3.12+) */
+        if (ts->thread_id == 0) {
             continue;
         }
         struct thread_clock *tc = thread_clocks_get(&self->clocks,
-                                                    ts->thread_id, i);
+                                                    ts->thread_id, ts, i);
         if (tc == NULL) {
+            continue;
+        }
+        /*
+         * A thread running no Python code cannot be charged, so its clock
+         * is not read (a system call each); the CPU it spends in C until it
+         * runs Python again is not charged to the stack it comes back to.
+         */
+        if (!frames_active(ts)) {
+            tc->last_ns = CLOCK_STALE;
+            tc->carry_ns = 0;
             continue;
         }
         int64_t delta = wall;
@@ -210,12 +219,21 @@ sampler_sample(Sampler *self, PyObject *const *args, Py_ssize_t nargs)
             if (cpu < 0) {
                 continue;
             }
-            /*
-             * A thread first seen now started after the previous sample:
-             * all its CPU time is new.  A clock that went backwards is a
-             * new thread that reuses a finished thread's id.
-             */
-            delta = tc->last_ns < 0 || cpu < tc->last_ns ? cpu : cpu - tc->last_ns;
+            if (tc->last_ns == CLOCK_STALE) {
+                delta = 0;
+            }
+            else if (tc->last_ns < 0 || cpu < tc->last_ns) {
+                /*
+                 * A thread first seen now started after the previous
+                 * sample: all its CPU time is new.  A clock that went
+                 * backwards is a new thread that reuses a finished
+                 * thread's id.
+                 */
+                delta = cpu;
+            }
+            else {
+                delta = cpu - tc->last_ns;
+            }
             tc->last_ns = cpu;
             timer_delta += delta;
         }

@@ -54,7 +54,7 @@ entry_matches(const struct stacktab_entry *e, uint64_t hash,
               const uintptr_t *key, size_t len)
 {
     return e->hash == hash && e->len == len
-           && memcmp(e->key, key, len * sizeof(uintptr_t)) == 0;
+           && (len == 0 || memcmp(e->key, key, len * sizeof(uintptr_t)) == 0);
 }
 
 /* The slot holding the key, or the empty slot where it would go. */

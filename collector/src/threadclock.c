@@ -66,14 +66,15 @@ thread_clocks_sweep_end(struct thread_clocks *c)
 }
 
 struct thread_clock *
-thread_clocks_get(struct thread_clocks *c, unsigned long id, size_t hint)
+thread_clocks_get(struct thread_clocks *c, unsigned long id,
+                  const void *owner, size_t hint)
 {
     struct thread_clock *tc = NULL;
-    if (hint < c->len && c->v[hint].id == id) {
+    if (hint < c->len && c->v[hint].id == id && c->v[hint].owner == owner) {
         tc = &c->v[hint];
     }
     for (size_t i = 0; tc == NULL && i < c->len; i++) {
-        if (c->v[i].id == id) {
+        if (c->v[i].id == id && c->v[i].owner == owner) {
             tc = &c->v[i];
         }
     }
@@ -89,6 +90,7 @@ thread_clocks_get(struct thread_clocks *c, unsigned long id, size_t hint)
         }
         tc = &c->v[c->len++];
         tc->id = id;
+        tc->owner = owner;
         tc->last_ns = -1;
         tc->carry_ns = 0;
     }

@@ -16,7 +16,12 @@
 
 struct thread_clock {
     unsigned long id;       /* pthread_t as CPython stores it (thread_id) */
-    int64_t last_ns;        /* CPU time at the previous sample, or -1 */
+    const void *owner;      /* the thread state: two states can carry one
+                               id (3.8-3.11 give a new thread's state its
+                               creator's id until the thread starts) */
+    int64_t last_ns;        /* CPU time at the previous sample; -1 for a
+                               new record; other negative values are the
+                               caller's own markers */
     int64_t carry_ns;       /* time charged but not yet a whole interval */
     uint64_t gen;           /* the sweep that last saw this thread */
 };
@@ -41,13 +46,15 @@ void thread_clocks_sweep_begin(struct thread_clocks *c);
 void thread_clocks_sweep_end(struct thread_clocks *c);
 
 /*
- * The record of thread id, created (last_ns = -1, carry 0) when new.
+ * The record of thread id with thread state owner, created (last_ns = -1,
+ * carry 0) when new.
  * `hint` is where the caller expects it (its position in the walk of the
  * thread list, which rarely changes between samples), so a lookup is O(1)
  * in the steady state and O(threads) otherwise.  Marks it seen in the
  * current sweep.  Returns NULL only when out of memory.
  */
 struct thread_clock *thread_clocks_get(struct thread_clocks *c,
-                                       unsigned long id, size_t hint);
+                                       unsigned long id, const void *owner,
+                                       size_t hint);
 
 #endif

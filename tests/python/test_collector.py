@@ -232,6 +232,23 @@ class ApiTest(unittest.TestCase):
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old)
 
+    def test_start_outside_the_main_thread_is_a_clear_error(self):
+        c = Collector(mode="prof")
+        errors = []
+
+        def other():
+            try:
+                c.start()
+            except ValueError as e:
+                errors.append(str(e))
+        t = threading.Thread(target=other)
+        t.start()
+        t.join()
+        self.assertEqual(len(errors), 1)
+        self.assertIn("main thread", errors[0])
+        self.assertTrue(c.stopped)
+        assert_clean(self)
+
     def test_stop_leaves_a_handler_installed_later(self):
         def mine(signum, frame):
             pass

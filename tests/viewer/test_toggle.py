@@ -30,7 +30,8 @@ def app_main(stop_file):
 if __name__ == "__main__":
     if sys.argv[1] == "api":
         import signal
-        from plop.toggle import install_signal_toggle
+        # the name the original plop's users look for first
+        from plop.collector import install_signal_toggle
         install_signal_toggle(signal.SIGUSR2, output=sys.argv[3],
                               format=sys.argv[4], interval=0.002, mode="prof")
     print("ready %d" % os.getpid(), flush=True)
