@@ -209,8 +209,11 @@ bench: bench-collector bench-render
 bench-collector: $(EXT)
 	$(Q)PYTHONPATH=collector $(PYTHON) bench/bench_collector.py
 
+# bench_report.py drives Chromium (playwright-core from tests/browser).
 bench-render: $(B)/plop-render
 	$(Q)$(PYTHON) bench/bench_render.py --binary $(B)/plop-render
+	$(Q)sh .ci/install-deps
+	$(Q)$(PYTHON) bench/bench_report.py --binary $(B)/plop-render
 
 # ---------------------------------------------------------------- demo
 demo: deps
