@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "utf8.h"
 
 #define DIAG_CLIP 80
 
@@ -26,40 +27,6 @@ diag_set(struct diag *d, enum diag_kind kind, const char *fmt, ...)
     d->msg[len + 1] = '\0';
 }
 
-/* The length of the valid UTF-8 sequence at s[0..n), or 0. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t need;
-    unsigned char lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) {
-        need = 2;
-    }
-    else if (c >= 0xe0 && c <= 0xef) {
-        need = 3;
-        lo = c == 0xe0 ? 0xa0 : 0x80;
-        hi = c == 0xed ? 0x9f : 0xbf;
-    }
-    else if (c >= 0xf0 && c <= 0xf4) {
-        need = 4;
-        lo = c == 0xf0 ? 0x90 : 0x80;
-        hi = c == 0xf4 ? 0x8f : 0xbf;
-    }
-    else {
-        return 0;
-    }
-    if (n < need || s[1] < lo || s[1] > hi) {
-        return 0;
-    }
-    for (size_t i = 2; i < need; i++) {
-        if (s[i] < 0x80 || s[i] > 0xbf) {
-            return 0;
-        }
-    }
-    return need;
-}
-
 /*
  * Appends s[0..n) to d->msg as the terminal should show it: control
  * bytes and bytes that are not valid UTF-8 become '?', valid UTF-8 is
@@ -72,7 +39,7 @@ append_clean(struct diag *d, size_t *pos, const char *s, size_t n)
     size_t shown = 0;
     for (size_t i = 0; i < n && *pos + 5 < sizeof(d->msg) - 8;) {
         unsigned char c = u[i];
-        size_t k = c >= 0x80 ? utf8_len(u + i, n - i) : 1;
+        size_t k = c >= 0x80 ? utf8_valid_len(u + i, n - i) : 1;
         if (c >= 0x80 && k > 0) {
             memcpy(d->msg + *pos, s + i, k);
             *pos += k;
@@ -94,7 +61,7 @@ shown_width(const char *s, size_t n)
     const unsigned char *u = (const unsigned char *)s;
     size_t shown = 0;
     for (size_t i = 0; i < n; shown++) {
-        size_t k = u[i] >= 0x80 ? utf8_len(u + i, n - i) : 1;
+        size_t k = u[i] >= 0x80 ? utf8_valid_len(u + i, n - i) : 1;
         i += k > 0 ? k : 1;
     }
     return shown;

@@ -21,54 +21,13 @@
 #include "opts.h"
 #include "profile.h"
 #include "strbuf.h"
+#include "utf8.h"
 
 #define FLAME_SVG_WIDTH 1200.0
 #define FLAME_PAD 10.0
 #define FLAME_ROW 17
 #define FLAME_TOP 46
 #define FLAME_GLYPH 6.6         /* estimated advance of an 11px glyph */
-
-/* Length of the valid UTF-8 sequence at s[0..len), or 0 if invalid. */
-static size_t
-utf8_len(const unsigned char *s, size_t len)
-{
-    unsigned char c = s[0];
-    size_t n;
-    uint32_t cp;
-    if (c < 0x80) {
-        return 1;
-    }
-    if ((c & 0xe0) == 0xc0) {
-        n = 2;
-        cp = c & 0x1f;
-    }
-    else if ((c & 0xf0) == 0xe0) {
-        n = 3;
-        cp = c & 0x0f;
-    }
-    else if ((c & 0xf8) == 0xf0) {
-        n = 4;
-        cp = c & 0x07;
-    }
-    else {
-        return 0;
-    }
-    if (n > len) {
-        return 0;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800)
-        || (n == 4 && (cp < 0x10000 || cp > 0x10ffff))
-        || (cp >= 0xd800 && cp <= 0xdfff)) {
-        return 0;
-    }
-    return n;
-}
 
 /*
  * Adds s[0..len) as XML text: escaped, invalid UTF-8 as U+FFFD, and cut
@@ -85,7 +44,7 @@ add_text(struct strbuf *sb, const char *s, size_t len, size_t max)
         /* Count first: only a text that does not fit is cut. */
         size_t total = 0;
         for (size_t j = 0; j < len; total++) {
-            size_t n = utf8_len(u + j, len - j);
+            size_t n = utf8_valid_len(u + j, len - j);
             j += n ? n : 1;
         }
         if (total <= max) {
@@ -100,7 +59,7 @@ add_text(struct strbuf *sb, const char *s, size_t len, size_t max)
             strbuf_addstr(sb, "..");
             return;
         }
-        size_t n = utf8_len(u + i, len - i);
+        size_t n = utf8_valid_len(u + i, len - i);
         if (n == 0) {
             strbuf_addstr(sb, "\xef\xbf\xbd");
             i++;

@@ -32,6 +32,7 @@
 #include "opts.h"
 #include "profile.h"
 #include "strbuf.h"
+#include "utf8.h"
 
 extern gvplugin_library_t gvplugin_dot_layout_LTX_library;
 extern gvplugin_library_t gvplugin_core_LTX_library;
@@ -78,40 +79,6 @@ gv_error_sink(char *msg)
     return 0;
 }
 
-/* Length of the valid UTF-8 sequence at s[0..n), 0 if invalid. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    unsigned min;
-    unsigned cp;
-    if (c < 0x80) {
-        return 1;
-    } else if (c >= 0xc2 && c <= 0xdf) {
-        len = 2, cp = c & 0x1f, min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3, cp = c & 0x0f, min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4, cp = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (len > n) {
-        return 0;
-    }
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-        return 0;
-    }
-    return len;
-}
-
 /* Labels keep at most this many bytes of a name, tooltips this many:
  * profiles allow names of up to 1 MB, which no picture should carry. */
 #define LABEL_MAX 120
@@ -132,7 +99,7 @@ add_esc(struct strbuf *sb, const char *s, size_t n, int amp, size_t max)
             strbuf_addstr(sb, "...");
             return;
         }
-        size_t l = utf8_len(u + i, n - i);
+        size_t l = utf8_valid_len(u + i, n - i);
         if (l == 0) {
             strbuf_addstr(sb, "\xef\xbf\xbd");
             i++;

@@ -13,6 +13,7 @@
 
 #include "arena.h"
 #include "profile.h"
+#include "utf8.h"
 
 #define FTAB_INITIAL 1024          /* buckets; kept at most half full */
 #define FRAMES_INITIAL 256
@@ -125,52 +126,6 @@ has_high_byte(const char *s, size_t len)
     return 0;
 }
 
-/* The length of the valid UTF-8 sequence at s[0..n), or 0 if invalid
- * (overlongs, surrogates and code points above U+10FFFF are invalid). */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    if (c < 0x80) {
-        return 1;
-    }
-    size_t need;
-    unsigned lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) {
-        need = 2;
-    }
-    else if (c >= 0xe0 && c <= 0xef) {
-        need = 3;
-        if (c == 0xe0) {
-            lo = 0xa0;
-        }
-        else if (c == 0xed) {
-            hi = 0x9f;
-        }
-    }
-    else if (c >= 0xf0 && c <= 0xf4) {
-        need = 4;
-        if (c == 0xf0) {
-            lo = 0x90;
-        }
-        else if (c == 0xf4) {
-            hi = 0x8f;
-        }
-    }
-    else {
-        return 0;
-    }
-    if (n < need || s[1] < lo || s[1] > hi) {
-        return 0;
-    }
-    for (size_t i = 2; i < need; i++) {
-        if (s[i] < 0x80 || s[i] > 0xbf) {
-            return 0;
-        }
-    }
-    return need;
-}
-
 /*
  * Rewrites s[0..*len) into scratch slot `which` with every byte outside a
  * valid UTF-8 sequence replaced by its Latin-1 character.  Returns s
@@ -182,7 +137,7 @@ utf8_repair(struct profile *p, int which, const char *s, size_t *len)
     const unsigned char *u = (const unsigned char *)s;
     size_t n = *len, i = 0;
     while (i < n) {
-        size_t k = utf8_seq(u + i, n - i);
+        size_t k = utf8_valid_len(u + i, n - i);
         if (k == 0) {
             break;
         }
@@ -195,7 +150,7 @@ utf8_repair(struct profile *p, int which, const char *s, size_t *len)
     memcpy(out, s, i);
     size_t o = i;
     while (i < n) {
-        size_t k = utf8_seq(u + i, n - i);
+        size_t k = utf8_valid_len(u + i, n - i);
         if (k > 0) {
             memcpy(out + o, s + i, k);
             o += k;

@@ -7,6 +7,7 @@
 
 #include "arena.h"
 #include "strbuf.h"
+#include "utf8.h"
 
 void
 strbuf_init(struct strbuf *sb, struct arena *a)
@@ -113,48 +114,6 @@ strbuf_add_xml(struct strbuf *sb, const char *s, size_t len)
     strbuf_add(sb, s + start, len - start);
 }
 
-/* Length of the valid UTF-8 sequence at s[0..len), or 0 if invalid. */
-static size_t
-utf8_seq(const unsigned char *s, size_t len)
-{
-    unsigned char c = s[0];
-    size_t n;
-    unsigned cp;
-    if (c < 0x80) {
-        return 1;
-    }
-    else if ((c & 0xe0) == 0xc0) {
-        n = 2;
-        cp = c & 0x1f;
-    }
-    else if ((c & 0xf0) == 0xe0) {
-        n = 3;
-        cp = c & 0x0f;
-    }
-    else if ((c & 0xf8) == 0xf0) {
-        n = 4;
-        cp = c & 0x07;
-    }
-    else {
-        return 0;
-    }
-    if (n > len) {
-        return 0;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800)
-        || (n == 4 && (cp < 0x10000 || cp > 0x10ffff))
-        || (cp >= 0xd800 && cp <= 0xdfff)) {
-        return 0;
-    }
-    return n;
-}
-
 void
 strbuf_add_json(struct strbuf *sb, const char *s, size_t len)
 {
@@ -163,7 +122,7 @@ strbuf_add_json(struct strbuf *sb, const char *s, size_t len)
     while (i < len) {
         unsigned char c = u[i];
         if (c >= 0x80) {
-            size_t n = utf8_seq(u + i, len - i);
+            size_t n = utf8_valid_len(u + i, len - i);
             if (n == 0) {
                 strbuf_addstr(sb, "\\ufffd");
                 i++;
