@@ -44,6 +44,57 @@ DEFAULT_MAX_DEPTH = 1024
 
 _live = weakref.WeakSet()
 
+# How long start()/stop() called from another thread wait for the main
+# thread to run them (tests lower it).
+MAIN_THREAD_TIMEOUT = 5.0
+
+
+def _in_main_thread(fn, *args):
+    """Returns fn(*args), run in the main thread.
+
+    The timer's handler can be installed and restored only there (as with
+    signal.signal), so a call from another thread -- a web request asking
+    for a profile, say -- is handed to the main thread as a pending call
+    and this thread waits for its result.  The main thread runs it at its
+    next bytecode boundary: at once when it runs Python code, within its
+    poll timeout when it waits in select() (a server's serve_forever()).
+    If it does not get there within MAIN_THREAD_TIMEOUT (blocked in a lock
+    or a long C call), the call is cancelled and RuntimeError raised."""
+    if threading.current_thread() is threading.main_thread():
+        return fn(*args)
+    lock = threading.Lock()
+    done = threading.Event()
+    state = {"cancelled": False, "running": False}
+    box = {}
+
+    def run():
+        with lock:
+            if state["cancelled"]:
+                return
+            state["running"] = True
+        try:
+            box["result"] = fn(*args)
+        except BaseException as e:
+            box["error"] = e
+        finally:
+            done.set()
+
+    _collector._call_in_main_thread(run)
+    if not done.wait(MAIN_THREAD_TIMEOUT):
+        with lock:
+            if not state["running"]:
+                state["cancelled"] = True
+                raise RuntimeError(
+                    "the main thread ran no Python code for %g s, so plop "
+                    "could not install or remove its timer handler there; "
+                    "call start()/stop() from the main thread, or keep it "
+                    "in interruptible waits (select, sleep)"
+                    % MAIN_THREAD_TIMEOUT)
+        done.wait()
+    if "error" in box:
+        raise box.pop("error")
+    return box.get("result")
+
 
 class Collector(object):
     """Samples the stacks of every Python thread of this process.
@@ -90,8 +141,9 @@ class Collector(object):
 
     def start(self, duration=30.0):
         """Installs the handler and arms the timer.  Sampling stops by itself
-        after `duration` seconds of timer time (None: until stop()).  Must be
-        called from the main thread.  Raises RuntimeError when the mode's
+        after `duration` seconds of timer time (None: until stop()).  From
+        another thread, the main thread is asked to do it and this call
+        waits (see _in_main_thread).  Raises RuntimeError when the mode's
         signal already has a handler or its timer is armed by someone else,
         or when this collector is already running."""
         if duration is not None and (
@@ -99,12 +151,12 @@ class Collector(object):
                 or not isinstance(duration, (int, float)) or not duration > 0):
             raise ValueError("duration must be a positive number of seconds "
                              "or None, not %r" % (duration,))
-        self._sampler.start(duration)
+        _in_main_thread(self._sampler.start, duration)
 
     def stop(self):
         """Disarms the timer and restores the previous handler; returns at
         once.  Stopping a stopped collector does nothing."""
-        self._sampler.stop()
+        _in_main_thread(self._sampler.stop)
 
     def reset(self):
         """Forgets every sample (sampling goes on if running)."""

@@ -232,18 +232,64 @@ class ApiTest(unittest.TestCase):
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old)
 
-    def test_start_outside_the_main_thread_is_a_clear_error(self):
+    def test_start_and_stop_from_another_thread(self):
+        # A web request thread asks for a profile while the main thread
+        # runs Python code: the main thread installs and removes the
+        # handler for it, and the requester gets the samples.
+        c = Collector(interval=0.005, mode="prof")
+        log = []
+
+        def requester():
+            try:
+                c.start(duration=None)
+                log.append(("running", not c.stopped))
+                deadline = time.time() + 0.6
+                while time.time() < deadline:
+                    time.sleep(0.01)
+                c.stop()
+                log.append(("stopped", c.stopped))
+            except BaseException as e:
+                log.append(("error", repr(e)))
+        t = threading.Thread(target=requester)
+        t.start()
+        while t.is_alive():
+            burn(0.02)
+        t.join()
+        self.assertEqual(log, [("running", True), ("stopped", True)])
+        self.assertGreater(c.samples_taken, 0)
+        self.assertIn("burn", repr(c.stack_counts))
+        assert_clean(self)
+
+    def test_start_from_another_thread_while_main_is_blocked(self):
+        # The main thread sits in a lock (no bytecode, no signal): the
+        # request times out with a clear error, and the call left queued
+        # does nothing when the main thread wakes up later.
+        from plop import collector as mod
         c = Collector(mode="prof")
         errors = []
+        release = threading.Event()
 
         def other():
+            # Let the main thread get into release.wait() first: a call
+            # queued while it still runs bytecode would simply run.
+            time.sleep(0.3)
             try:
                 c.start()
-            except ValueError as e:
+            except RuntimeError as e:
                 errors.append(str(e))
-        t = threading.Thread(target=other)
-        t.start()
-        t.join()
+            finally:
+                release.set()
+        saved = mod.MAIN_THREAD_TIMEOUT
+        mod.MAIN_THREAD_TIMEOUT = 0.3
+        try:
+            t = threading.Thread(target=other)
+            t.start()
+            release.wait()
+            t.join()
+        finally:
+            mod.MAIN_THREAD_TIMEOUT = saved
+        burn(0.05)      # the main thread runs the cancelled call now
+        c.stop()        # in case it started after all (the test fails)
         self.assertEqual(len(errors), 1)
         self.assertIn("main thread", errors[0])
         self.assertTrue(c.stopped)
@@ -376,12 +422,20 @@ class AccuracyTest(unittest.TestCase):
 
     def test_threads_have_their_own_stacks_and_shares(self):
         cpu = {}
+        # The CPU a thread uses after the last sample before it exits is
+        # never seen (a finished thread's clock cannot be read), and with
+        # two threads holding the GIL the main thread may wait tens of ms
+        # to sample.  So the workers stay alive, idle, until samples taken
+        # after their work have charged all of it to their own stacks.
+        finish = threading.Event()
 
         def worker_one():
             cpu["worker_one"] = timed(burn, 0.15)
+            finish.wait()
 
         def worker_two():
             cpu["worker_two"] = timed(burn, 0.3)
+            finish.wait()
 
         c = Collector(interval=0.002, mode="prof")
         c.start(duration=None)
@@ -389,9 +443,13 @@ class AccuracyTest(unittest.TestCase):
               threading.Thread(target=worker_two)]
         for t in ts:
             t.start()
+        while len(cpu) < 2:
+            burn(0.005)
+        burn(0.05)
+        c.stop()
+        finish.set()
         for t in ts:
             t.join()
-        c.stop()
         got = attribute(c.stack_counts, cpu)
         self.assertGreater(got["worker_one"], 0)
         self.assertGreater(got["worker_two"], 0)
