@@ -397,12 +397,16 @@ def _print_exception(e):
 
 def _strip_launcher(stack_counts):
     """Drops the launcher's frames from the root end of every stack, so the
-    program's stacks start at its '<module>' as under plain `python`."""
+    program's stacks start at its '<module>' as under plain `python`.  A
+    stack of launcher frames only (a sample taken while runpy sets the
+    program up or winds it down) is plop's own time and is dropped."""
     out = {}
     for stack, n in stack_counts.items():
         end = len(stack)
-        while end > 1 and _is_launcher_file(stack[end - 1][0]):
+        while end > 0 and _is_launcher_file(stack[end - 1][0]):
             end -= 1
+        if end == 0:
+            continue
         key = stack[:end]
         out[key] = out.get(key, 0) + n
     return out

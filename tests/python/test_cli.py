@@ -303,3 +303,19 @@ class WriteProfileTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class StripLauncherTest(unittest.TestCase):
+    def test_launcher_frames_are_cut_and_launcher_only_stacks_dropped(self):
+        import runpy
+        from plop import collector
+        me = collector.__file__
+        prog = ("/app/prog.py", 1, "<module>")
+        work = ("/app/prog.py", 3, "work")
+        counts = {
+            (work, prog, (me, 480, "_run_script"), (runpy.__file__, 88,
+                                                    "_run_code")): 5,
+            (work, prog, (me, 480, "_run_script")): 2,
+            ((me, 480, "_run_script"), (me, 600, "main")): 3,
+        }
+        self.assertEqual(collector._strip_launcher(counts), {(work, prog): 7})
