@@ -112,8 +112,8 @@ node_ptr_cmp(const void *pa, const void *pb)
                         *(const struct graph_node *const *)pb);
 }
 
-static int
-edge_cmp(const void *pa, const void *pb)
+int
+graph_edge_cmp(const void *pa, const void *pb)
 {
     const struct graph_edge *a = pa, *b = pb;
     if (a->from != b->from) {
@@ -310,7 +310,7 @@ graph_build(struct graph *g, struct arena *a, const struct profile *p,
         g->edges[i].bridged = 0;
     }
     g->nedges = et.nslots;
-    qsort(g->edges, g->nedges, sizeof(*g->edges), edge_cmp);
+    qsort(g->edges, g->nedges, sizeof(*g->edges), graph_edge_cmp);
     return 0;
 }
 

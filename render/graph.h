@@ -118,6 +118,9 @@ struct graph {
  * frame), O(frames + nodes + edges) memory; regexes are run once per
  * distinct frame, not per stack.
  */
+/* qsort order of struct graph_edge: by caller id, then callee id. */
+int graph_edge_cmp(const void *a, const void *b);
+
 int graph_build(struct graph *g, struct arena *a,
                 const struct profile *prof, const struct render_opts *opts,
                 struct diag *d);

@@ -35,16 +35,6 @@ rank_cmp(const void *pa, const void *pb, void *g)
     return (a > b) - (a < b);
 }
 
-static int
-edge_cmp(const void *pa, const void *pb)
-{
-    const struct graph_edge *a = pa, *b = pb;
-    if (a->from != b->from) {
-        return a->from < b->from ? -1 : 1;
-    }
-    return (a->to > b->to) - (a->to < b->to);
-}
-
 /* ceil(fraction * total), 0 for fraction <= 0. */
 static uint64_t
 cutoff(double fraction, uint64_t total)
@@ -145,5 +135,5 @@ graph_prune(struct graph *g, struct arena *a, const struct render_opts *o)
         e->bridged = !s->direct;
     }
     qsort(g->shown_edges, g->nshown_edges, sizeof(*g->shown_edges),
-          edge_cmp);
+          graph_edge_cmp);
 }
