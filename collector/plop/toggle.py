@@ -245,7 +245,7 @@ class SignalToggle:
                 .replace("{n}", str(self._number)))
 
     def _write_loop(self):
-        from plop.collector import write_profile
+        from plop.collector import _strip_launcher, write_profile
         while True:
             job = self._jobs.get()
             if isinstance(job, threading.Event):
@@ -253,7 +253,9 @@ class SignalToggle:
                 continue
             c, path = job
             try:
-                stacks = dict(c.stack_counts)
+                # as the CLI writes them: without plop's and runpy's frames
+                # under the program's own
+                stacks = _strip_launcher(c.stack_counts)
                 write_profile(stacks, path, format=self.format)
                 _say("wrote %d samples to '%s'" % (
                     sum(stacks.values()), path))

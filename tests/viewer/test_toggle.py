@@ -222,6 +222,12 @@ class TestCollectorCli(ToggleCase):
         # The app's own frames carry its real file name.
         self.assertIn(os.path.realpath(self.app),
                       {os.path.realpath(f[0]) for s in stacks for f in s})
+        # As the CLI writes them: every stack starts at the app's <module>,
+        # with no launcher or runpy frame under it.
+        for s in stacks:
+            self.assertEqual(s[-1][2], "<module>", s)
+            self.assertEqual(os.path.realpath(s[-1][0]),
+                             os.path.realpath(self.app), s)
         rc, _ = self.finish()
         self.assertEqual(rc, 0)
 
