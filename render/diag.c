@@ -68,8 +68,8 @@ shown_width(const char *s, size_t n)
 }
 
 void
-diag_parse_error(struct diag *d, const char *name, const char *buf,
-                 size_t len, size_t off, const char *fmt, ...)
+diag_vparse_error(struct diag *d, const char *name, const char *buf,
+                  size_t len, size_t off, const char *fmt, va_list ap)
 {
     if (off > len) {
         off = len;
@@ -88,10 +88,7 @@ diag_parse_error(struct diag *d, const char *name, const char *buf,
     size_t col = off - bol + 1;
 
     char what[512];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(what, sizeof(what), fmt, ap);
-    va_end(ap);
 
     d->kind = DIAG_PARSE;
     int n = snprintf(d->msg, sizeof(d->msg), "%s:%zu:%zu: error: %s\n",
@@ -140,6 +137,16 @@ diag_parse_error(struct diag *d, const char *name, const char *buf,
     d->msg[pos++] = '^';
     d->msg[pos++] = '\n';
     d->msg[pos] = '\0';
+}
+
+void
+diag_parse_error(struct diag *d, const char *name, const char *buf,
+                 size_t len, size_t off, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    diag_vparse_error(d, name, buf, len, off, fmt, ap);
+    va_end(ap);
 }
 
 int

@@ -16,6 +16,7 @@
 #ifndef PLOP_DIAG_H
 #define PLOP_DIAG_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 /* Exit codes, documented in --help and README, asserted by tests. */
@@ -53,6 +54,11 @@ void diag_set(struct diag *d, enum diag_kind kind, const char *fmt, ...)
 void diag_parse_error(struct diag *d, const char *name, const char *buf,
                       size_t len, size_t off, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+
+/* diag_parse_error() with a va_list, for the parsers' own wrappers. */
+void diag_vparse_error(struct diag *d, const char *name, const char *buf,
+                       size_t len, size_t off, const char *fmt, va_list ap)
+    __attribute__((format(printf, 6, 0)));
 
 int plop_exit_code(enum diag_kind kind);
 

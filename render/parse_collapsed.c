@@ -38,12 +38,10 @@ fail(struct cp *c, size_t off, const char *fmt, ...)
 static int
 fail(struct cp *c, size_t off, const char *fmt, ...)
 {
-    char what[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof(what), fmt, ap);
+    diag_vparse_error(c->d, c->name, c->buf, c->len, off, fmt, ap);
     va_end(ap);
-    diag_parse_error(c->d, c->name, c->buf, c->len, off, "%s", what);
     return -1;
 }
 

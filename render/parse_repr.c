@@ -60,12 +60,10 @@ fail(struct rp *r, size_t off, const char *fmt, ...)
 static int
 fail(struct rp *r, size_t off, const char *fmt, ...)
 {
-    char what[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof(what), fmt, ap);
+    diag_vparse_error(r->d, r->name, r->buf, r->len, off, fmt, ap);
     va_end(ap);
-    diag_parse_error(r->d, r->name, r->buf, r->len, off, "%s", what);
     return -1;
 }
 
