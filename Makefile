@@ -34,6 +34,11 @@ endif
 OPT ?= -O2 -g
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -MMD -MP
 
+# One source for the version: VERSION.  plop-render gets it as
+# PLOP_VERSION; pyproject.toml and the Python package must say the same,
+# which every build of plop-render checks.
+VERSION := $(shell cat VERSION)
+
 # ---------------------------------------------------------------- render
 GV_CFLAGS := $(shell $(PKG_CONFIG) --cflags libgvc 2>/dev/null)
 GV_LIBS := $(shell $(PKG_CONFIG) --libs libgvc 2>/dev/null)
@@ -50,7 +55,8 @@ RENDER_SRCS := $(sort $(wildcard render/*.c))
 RENDER_LIB_SRCS := $(filter-out render/main.c,$(RENDER_SRCS))
 RENDER_OBJS := $(RENDER_SRCS:%.c=$(B)/%.o) $(B)/gen/templates.o
 RENDER_LIB_OBJS := $(RENDER_LIB_SRCS:%.c=$(B)/%.o) $(B)/gen/templates.o
-RENDER_CFLAGS := $(BASE_CFLAGS) $(GV_CFLAGS) -Irender -I$(B)/gen
+RENDER_CFLAGS := $(BASE_CFLAGS) $(GV_CFLAGS) -Irender -I$(B)/gen \
+	-DPLOP_VERSION='"$(VERSION)"'
 RENDER_LIBS := $(GV_LIBS) $(GV_PLUGIN_LIBS) -lm
 
 # Sanitizer build of the same sources: build/asan/...
@@ -115,9 +121,18 @@ collector: $(EXT)
 deps:
 	$(Q)PYTHON=$(PYTHON) sh .ci/install-deps
 
-$(B)/plop-render: $(RENDER_OBJS)
+$(B)/plop-render: $(RENDER_OBJS) $(B)/version-checked
 	$(call say,LINK,$@)
-	$(Q)$(CC) -o $@ $^ $(RENDER_LIBS)
+	$(Q)$(CC) -o $@ $(RENDER_OBJS) $(RENDER_LIBS)
+
+$(B)/version-checked: VERSION pyproject.toml collector/plop/__init__.py
+	$(Q)grep -qx 'version = "$(VERSION)"' pyproject.toml || \
+		{ echo "pyproject.toml: error: version is not '$(VERSION)' (VERSION)"; exit 1; }
+	$(Q)grep -qx '__version__ = "$(VERSION)"' collector/plop/__init__.py || \
+		{ echo "collector/plop/__init__.py: error: __version__ is not '$(VERSION)' (VERSION)"; exit 1; }
+	@mkdir -p $(@D) && touch $@
+
+$(B)/render/main.o: VERSION
 
 $(B)/librender.a: $(RENDER_LIB_OBJS)
 	$(call say,AR,$@)
@@ -148,9 +163,11 @@ $(A)/gen/templates.o: $(B)/gen/templates.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(RENDER_CFLAGS) $(SAN_FLAGS) -Wno-overlength-strings -c -o $@ $<
 
-$(A)/plop-render: $(RENDER_ASAN_OBJS)
+$(A)/plop-render: $(RENDER_ASAN_OBJS) $(B)/version-checked
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(RENDER_LIBS)
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $(RENDER_ASAN_OBJS) $(RENDER_LIBS)
+
+$(A)/render/main.o: VERSION
 
 $(A)/librender.a: $(RENDER_ASAN_LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^

@@ -1,19 +1,21 @@
 /*
- * edgetab.h: private to graph.c and prune.c.  An open-addressing hash
- * table from a (caller, callee) node pair to a slot index, with a per-slot
- * "last stack" stamp so a pair is counted at most once per stack.
+ * edgetab.h: a hash table from a (caller, callee) node pair to a slot,
+ * with a per-slot "last stack" stamp so a pair is counted at most once per
+ * stack (edgetab.c).  Used by graph.c (the full graph's edges) and
+ * prune.c (the shown edges).
  *
- * Power-of-two buckets, linear probing, grown at half load; slots are
- * appended in order of first sight and never move (their index is stable).
- * Everything comes from the arena: nothing to free.
+ * Slots are appended in order of first sight and never move: a slot
+ * pointer stays valid until the next edgetab_get(), its index forever.
+ * Everything comes from the arena given to edgetab_init(): nothing to
+ * free.
  */
 #ifndef PLOP_EDGETAB_H
 #define PLOP_EDGETAB_H
 
+#include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
-#include "arena.h"
+struct arena;
 
 struct edgetab_slot {
     uint32_t from;
@@ -27,94 +29,22 @@ struct edgetab {
     struct arena *arena;
     uint32_t *buckets;      /* slot index + 1, 0 = empty */
     size_t mask;
-    struct edgetab_slot *slots;
+    struct edgetab_slot *slots;     /* slots[0..nslots) */
     size_t nslots;
     size_t cap;
 };
 
-static inline uint64_t
-edgetab_hash(uint32_t from, uint32_t to)
-{
-    uint64_t k = ((uint64_t)from << 32) | to;
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdULL;
-    k ^= k >> 33;
-    k *= 0xc4ceb9fe1a85ec53ULL;
-    k ^= k >> 33;
-    return k;
-}
+/* An empty table sized for about `hint` pairs before it grows. */
+void edgetab_init(struct edgetab *t, struct arena *a, size_t hint);
 
-static inline void
-edgetab_init(struct edgetab *t, struct arena *a, size_t hint)
-{
-    size_t n = 64;
-    while (n < hint * 2) {
-        n *= 2;
-    }
-    t->arena = a;
-    t->buckets = arena_calloc(a, n, sizeof(*t->buckets));
-    t->mask = n - 1;
-    t->slots = NULL;
-    t->nslots = 0;
-    t->cap = 0;
-}
-
-static inline void
-edgetab_rehash(struct edgetab *t)
-{
-    size_t n = (t->mask + 1) * 2;
-    uint32_t *b = arena_calloc(t->arena, n, sizeof(*b));
-    for (size_t i = 0; i < t->nslots; i++) {
-        size_t h = edgetab_hash(t->slots[i].from, t->slots[i].to) & (n - 1);
-        while (b[h] != 0) {
-            h = (h + 1) & (n - 1);
-        }
-        b[h] = (uint32_t)(i + 1);
-    }
-    t->buckets = b;
-    t->mask = n - 1;
-}
-
-/* The slot for (from, to), created with weight 0 when new.  O(1)
- * expected.  Fatal past 2^32 - 2 distinct pairs (cannot happen with
- * PROFILE_MAX_FRAMES frames: pairs are bounded by the frames walked). */
-static inline struct edgetab_slot *
-edgetab_get(struct edgetab *t, uint32_t from, uint32_t to)
-{
-    size_t h = edgetab_hash(from, to) & t->mask;
-    for (;;) {
-        uint32_t v = t->buckets[h];
-        if (v == 0) {
-            break;
-        }
-        struct edgetab_slot *s = &t->slots[v - 1];
-        if (s->from == from && s->to == to) {
-            return s;
-        }
-        h = (h + 1) & t->mask;
-    }
-    if (t->nslots >= UINT32_MAX - 1) {
-        die_nomem(sizeof(struct edgetab_slot));
-    }
-    if (t->nslots == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 256;
-        t->slots = arena_grow(t->arena, t->slots, t->nslots, cap,
-                              sizeof(*t->slots));
-        t->cap = cap;
-    }
-    struct edgetab_slot *s = &t->slots[t->nslots];
-    s->from = from;
-    s->to = to;
-    s->weight = 0;
-    s->stamp = 0;
-    s->direct = 0;
-    t->buckets[h] = (uint32_t)(t->nslots + 1);
-    t->nslots++;
-    if (t->nslots * 2 > t->mask + 1) {
-        edgetab_rehash(t);
-        /* The slot array did not move in the rehash. */
-    }
-    return s;
-}
+/*
+ * The slot for (from, to), created with weight, stamp and direct 0 when
+ * new.  O(1) expected.  Fatal past 2^32 - 2 distinct pairs (cannot happen
+ * with PROFILE_MAX_FRAMES frames: pairs are bounded by the frames walked).
+ * The returned pointer is valid until the next call (the slot array may
+ * grow).
+ */
+struct edgetab_slot *edgetab_get(struct edgetab *t, uint32_t from,
+                                 uint32_t to);
 
 #endif

@@ -1,10 +1,10 @@
 /*
  * flame.c: the flame graph as a standalone, static SVG 1.1 document
- * (flame_svg_write in html.h): an icicle, callers above callees, laid out
+ * (flame_svg_write in flame.h): an icicle, callers above callees, laid out
  * here in C, so it needs no script and shows the same in any viewer.
  *
  * Frames come from flametree.c (narrow frames left out by its budget),
- * colours from graph_node_color(), so they match the call graph.  Every
+ * colours from present_node_color(), so they match the call graph.  Every
  * frame carries a <title> (full name, file:line, samples), which viewers
  * show on hover.  Labels are cut to the width of their box with an
  * estimated glyph width; invalid UTF-8 becomes U+FFFD so the document is
@@ -17,8 +17,9 @@
 #include "arena.h"
 #include "flametree.h"
 #include "graph.h"
-#include "html.h"
+#include "flame.h"
 #include "opts.h"
+#include "present.h"
 #include "profile.h"
 #include "strbuf.h"
 #include "utf8.h"
@@ -104,14 +105,8 @@ flame_svg_write(struct strbuf *out, const struct report_input *in,
     strbuf_addstr(out, "<rect width=\"100%\" height=\"100%\" "
                   "fill=\"#ffffff\"/>\n");
 
-    const char *title = "profile";
-    if (in->opts && in->opts->title) {
-        title = in->opts->title;
-    }
-    else if (in->ninputs > 0) {
-        title = strrchr(in->inputs[0], '/') ? strrchr(in->inputs[0], '/') + 1
-                                            : in->inputs[0];
-    }
+    const char *title = present_title(in->opts ? in->opts->title : NULL,
+                                      in->inputs, in->ninputs);
     strbuf_addf(out, "<text x=\"%.0f\" y=\"20\" font-size=\"15\" "
                 "font-weight=\"bold\">", FLAME_PAD);
     add_text(out, title, strlen(title), 120);
@@ -120,11 +115,11 @@ flame_svg_write(struct strbuf *out, const struct report_input *in,
     char total_s[32], min_s[32], omit_s[32];
     strbuf_addf(out, "<text x=\"%.0f\" y=\"37\" fill=\"#5f6b7a\">"
                 "flame graph of %s samples", FLAME_PAD,
-                graph_fmt_count(g->total, total_s));
+                present_count(g->total, total_s));
     if (t.omitted > 0) {
         strbuf_addf(out, "; frames under %s samples left out (%s samples, "
-                    "%.2f %%)", graph_fmt_count(t.min, min_s),
-                    graph_fmt_count(t.omitted, omit_s),
+                    "%.2f %%)", present_count(t.min, min_s),
+                    present_count(t.omitted, omit_s),
                     100.0 * (double)t.omitted / (double)g->total);
     }
     strbuf_addstr(out, "</text>\n");
@@ -149,7 +144,7 @@ flame_svg_write(struct strbuf *out, const struct report_input *in,
             name = nd->func;
             name_len = nd->func_len;
             if (color[id][0] == '\0') {
-                graph_node_color(g, id, mode, color[id]);
+                present_node_color(g, id, mode, color[id]);
             }
             fill = color[id];
         }
@@ -164,7 +159,7 @@ flame_svg_write(struct strbuf *out, const struct report_input *in,
         }
         char v_s[32];
         strbuf_addf(out, "\n%s samples, %.2f %%</title>",
-                    graph_fmt_count(t.value[i], v_s),
+                    present_count(t.value[i], v_s),
                     g->total ? 100.0 * (double)t.value[i] / (double)g->total
                              : 0.0);
         strbuf_addf(out, "<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" "

@@ -1,7 +1,7 @@
 /*
- * graph.h: the weighted call graph of a profile (graph.c), its pruning to
- * something a person can read (prune.c), and the node colours every
- * picture shares.
+ * graph.h: the weighted call graph of a profile (graph.c) and its pruning
+ * to something a person can read (prune.c).  How nodes are drawn
+ * (colours, number formats, the summary line) is present.h's.
  *
  * Counting follows pprof's internal/graph: every node and every edge is
  * counted at most once per stack, so recursion is exact.  For a stack
@@ -82,6 +82,7 @@ struct graph {
     unsigned char *stack_kept;
 
     uint64_t total;         /* samples of the kept stacks */
+    uint64_t max_self;      /* the largest self of any node */
     uint64_t profile_total; /* samples of the whole profile */
     size_t nstacks_kept;
 
@@ -144,37 +145,5 @@ void graph_prune(struct graph *g, struct arena *a,
 /* The edge (from, to) among g->edges, or NULL.  O(log nedges). */
 const struct graph_edge *graph_find_edge(const struct graph *g,
                                          uint32_t from, uint32_t to);
-
-/*
- * The fill colour of node `id` as "#rrggbb" in out[8] (NUL-terminated).
- * RENDER_COLOR_FILE: a light colour from a hash of the file name (the same
- * file always gets the same colour, across runs and profiles);
- * RENDER_COLOR_HEAT: from pale yellow (no self samples) to red (the
- * largest self count of g).  Dark text is readable on every result.
- */
-void graph_node_color(const struct graph *g, uint32_t id,
-                      enum render_color mode, char out[8]);
-
-/* The colour for a file name alone (what RENDER_COLOR_FILE uses), for
- * frames that are not in a node. */
-void graph_file_color(const char *file, size_t len, char out[8]);
-
-/*
- * The node's short location, "base.py:12" (the last path component of
- * file and the line), into buf of size n, truncated if needed.  Returns
- * the length it would have had (snprintf's contract).
- */
-int graph_node_short_loc(const struct graph_node *node, char *buf,
-                         size_t n);
-
-/* Formats v with thousands separators ("4,337") into buf[32]. */
-const char *graph_fmt_count(uint64_t v, char buf[32]);
-
-/*
- * The summary line every picture carries, e.g.
- * "showing 80 of 4,337 functions, 97.1 % of samples" (granularity line
- * says "lines"), into buf of size n.  Call after graph_prune().
- */
-void graph_summary(const struct graph *g, char *buf, size_t n);
 
 #endif

@@ -30,6 +30,7 @@
 #include "graph.h"
 #include "gv.h"
 #include "opts.h"
+#include "present.h"
 #include "profile.h"
 #include "strbuf.h"
 #include "utf8.h"
@@ -135,27 +136,6 @@ pct(uint64_t v, uint64_t total)
     return total ? 100.0 * (double)v / (double)total : 0.0;
 }
 
-static const char *
-title_of(const struct render_opts *o)
-{
-    if (o->title != NULL) {
-        return o->title;
-    }
-    if (o->ninputs > 0 && o->inputs != NULL) {
-        const char *s = o->inputs[0], *base = s;
-        for (; *s; s++) {
-            if (*s == '/') {
-                base = s + 1;
-            }
-        }
-        if (strcmp(o->inputs[0], "-") == 0) {
-            return "stdin";
-        }
-        return *base ? base : o->inputs[0];
-    }
-    return "profile";
-}
-
 static void
 set(void *obj, const char *name, const char *value)
 {
@@ -167,17 +147,17 @@ set_graph_attrs(Agraph_t *ag, const struct graph *g,
                 const struct render_opts *o, struct strbuf *sb, int amp)
 {
     char tot[32], sum[160];
-    const char *title = title_of(o);
+    const char *title = present_title(o->title, o->inputs, o->ninputs);
     add_esc(sb, title, strlen(title), amp, LABEL_MAX);
     if (o->title == NULL && o->ninputs > 1) {
         strbuf_addf(sb, " and %d more", o->ninputs - 1);
     }
-    graph_summary(g, sum, sizeof(sum));
-    strbuf_addf(sb, "\\ltotal %s samples", graph_fmt_count(g->total, tot));
+    present_summary(g, sum, sizeof(sum));
+    strbuf_addf(sb, "\\ltotal %s samples", present_count(g->total, tot));
     if (g->total != g->profile_total) {
         char all[32];
         strbuf_addf(sb, " (of %s before --focus/--ignore)",
-                    graph_fmt_count(g->profile_total, all));
+                    present_count(g->profile_total, all));
     }
     strbuf_addf(sb, "\\l%s\\l", sum);
     set(ag, "label", take(sb));
@@ -211,7 +191,7 @@ add_node(Agraph_t *ag, const struct graph *g, uint32_t id,
     snprintf(name, sizeof(name), "n%u", id);
     Agnode_t *an = agnode(ag, name, 1);
 
-    graph_node_short_loc(n, loc, sizeof(loc));
+    present_short_loc(n, loc, sizeof(loc));
     add_esc(sb, n->func, n->func_len, amp, LABEL_MAX);
     strbuf_addstr(sb, "\\n");
     add_esc(sb, loc, strlen(loc), amp, LABEL_MAX);
@@ -223,16 +203,16 @@ add_node(Agraph_t *ag, const struct graph *g, uint32_t id,
     strbuf_addstr(sb, "\\n");
     add_esc(sb, n->file, n->file_len, amp, TOOLTIP_MAX);
     strbuf_addf(sb, ":%ld\\nself %s samples (%.1f %%)", n->line,
-                graph_fmt_count(n->self, cnt), pct(n->self, g->total));
+                present_count(n->self, cnt), pct(n->self, g->total));
     strbuf_addf(sb, "\\nincl %s samples (%.1f %%)",
-                graph_fmt_count(n->incl, cnt), pct(n->incl, g->total));
+                present_count(n->incl, cnt), pct(n->incl, g->total));
     set(an, "tooltip", take(sb));
 
     set(an, "id", name);
     double r = max_self ? sqrt((double)n->self / (double)max_self) : 0;
     snprintf(buf, sizeof(buf), "%.1f", 10.0 + 22.0 * r);
     set(an, "fontsize", buf);
-    graph_node_color(g, id, o->color, color);
+    present_node_color(g, id, o->color, color);
     set(an, "fillcolor", color);
 }
 
@@ -270,7 +250,7 @@ add_edge(Agraph_t *ag, const struct graph *g, const struct graph_edge *e,
     strbuf_addstr(sb, " -> ");
     add_esc(sb, to->func, to->func_len, amp, LABEL_MAX);
     strbuf_addf(sb, "\\n%s samples (%.1f %%)%s",
-                graph_fmt_count(e->weight, cnt), pct(e->weight, g->total),
+                present_count(e->weight, cnt), pct(e->weight, g->total),
                 e->bridged ? "\\nthrough hidden functions" : "");
     set(ae, "tooltip", take(sb));
     if (e->bridged) {

@@ -7,12 +7,12 @@
  *   - one box per shown node (graph.shown), named and with SVG id
  *     "n<node id>" (the node id of graph.h), label
  *     "func\nbase.py:LINE\nself S %\nincl I %", font size growing with
- *     the node's self samples, fill colour graph_node_color(), tooltip
+ *     the node's self samples, fill colour present_node_color(), tooltip
  *     "func\n/full/path.py:LINE\nself N samples (S %)\nincl M samples
  *     (I %)";
  *   - one arrow per shown edge, SVG id "e<from>-<to>", thickness growing
  *     with its weight, label "P %" of the total, dotted when bridged;
- *   - the graph label: the title, the total, and graph_summary().
+ *   - the graph label: the title, the total, and present_summary().
  * Every string from the profile is escaped for Graphviz (backslashes,
  * control bytes; invalid UTF-8 becomes U+FFFD); Graphviz escapes XML in
  * SVG.
@@ -28,9 +28,10 @@ struct strbuf;
 
 /*
  * Appends the picture of g (after graph_prune()) in `format` to out:
- * "svg", "png", "pdf" (laid out with dot), or "dot" (canonical DOT text,
- * not laid out: stable across Graphviz versions, what the golden tests
- * compare).  Returns 0, or -1 with d filled (DIAG_LAYOUT) when Graphviz
+ * "svg", "png", "pdf" (laid out with dot), or "dot" (canonical DOT text:
+ * the graph is laid out too, as Graphviz 2.42's writer needs, but the
+ * positions and the bounding box are left out, so the text depends on the
+ * graph only and not on font metrics; what the golden tests compare).  Returns 0, or -1 with d filled (DIAG_LAYOUT) when Graphviz
  * fails; Graphviz's own message is included.  Output bytes depend only on
  * g, the options and the Graphviz version.  Cost: Graphviz's dot layout,
  * kept bounded by the pruning (max_nodes) and by capped effort

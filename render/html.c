@@ -30,6 +30,7 @@
 #include "graph.h"
 #include "html.h"
 #include "opts.h"
+#include "present.h"
 #include "profile.h"
 #include "strbuf.h"
 #include "templates.h"
@@ -75,31 +76,6 @@ add_json_str(struct strbuf *sb, const char *s, size_t len)
     strbuf_addch(sb, '"');
 }
 
-static const char *
-base_name(const char *path)
-{
-    const char *b = path;
-    for (const char *p = path; *p; p++) {
-        if (*p == '/') {
-            b = p + 1;
-        }
-    }
-    return *b ? b : path;
-}
-
-static const char *
-page_title(const struct report_input *in)
-{
-    if (in->opts && in->opts->title) {
-        return in->opts->title;
-    }
-    if (in->ninputs > 0) {
-        return strcmp(in->inputs[0], "-") == 0 ? "standard input"
-                                                : base_name(in->inputs[0]);
-    }
-    return "profile";
-}
-
 /* ------------------------------------------------------------ header */
 
 static void
@@ -107,7 +83,7 @@ add_stat(struct strbuf *sb, const char *label, uint64_t v)
 {
     char buf[32];
     strbuf_addf(sb, "<div><dt>%s</dt><dd>%s</dd></div>\n", label,
-                graph_fmt_count(v, buf));
+                present_count(v, buf));
 }
 
 static void
@@ -115,7 +91,8 @@ add_header(struct strbuf *sb, const struct report_input *in)
 {
     const struct graph *g = in->graph;
     const struct profile *p = in->prof;
-    const char *title = page_title(in);
+    const char *title = present_title(in->opts ? in->opts->title : NULL,
+                                      in->inputs, in->ninputs);
     char a[32], b[32], line[256];
 
     strbuf_addstr(sb, "<h1><span class=\"brand\">plop</span> ");
@@ -135,19 +112,19 @@ add_header(struct strbuf *sb, const struct report_input *in)
     add_stat(sb, "in the graph", g->nshown);
     add_stat(sb, "deepest stack", p->max_depth);
     strbuf_addstr(sb, "</dl>\n<p class=\"pruning\">");
-    graph_summary(g, line, sizeof(line));
+    present_summary(g, line, sizeof(line));
     strbuf_add_xml(sb, line, strlen(line));
     if (g->dropped_nodes > 0) {
         strbuf_addf(sb, "; dropped %s %s under %s samples or past the "
-                    "%d largest", graph_fmt_count(g->dropped_nodes, a),
+                    "%d largest", present_count(g->dropped_nodes, a),
                     g->granularity == RENDER_GRAN_LINE ? "lines" : "functions",
-                    graph_fmt_count(g->node_cutoff, b),
+                    present_count(g->node_cutoff, b),
                     in->opts ? in->opts->max_nodes : RENDER_DEFAULT_MAX_NODES);
     }
     if (g->dropped_edges > 0) {
         strbuf_addf(sb, "; %s edges under %s samples",
-                    graph_fmt_count(g->dropped_edges, a),
-                    graph_fmt_count(g->edge_cutoff, b));
+                    present_count(g->dropped_edges, a),
+                    present_count(g->edge_cutoff, b));
     }
     if (in->opts && (in->opts->focus || in->opts->ignore)) {
         if (in->opts->focus) {
@@ -161,8 +138,8 @@ add_header(struct strbuf *sb, const struct report_input *in)
             strbuf_addch(sb, '\'');
         }
         strbuf_addf(sb, " kept %s of %s samples",
-                    graph_fmt_count(g->total, a),
-                    graph_fmt_count(g->profile_total, b));
+                    present_count(g->total, a),
+                    present_count(g->profile_total, b));
     }
     strbuf_addstr(sb, "</p>");
 }
@@ -405,7 +382,7 @@ add_data(struct strbuf *sb, const struct report_input *in)
             strbuf_addch(sb, ',');
         }
         add_json_str(sb, g->nodes[i].func, g->nodes[i].func_len);
-        graph_node_color(g, i, mode, hex);
+        present_node_color(g, i, mode, hex);
         strbuf_addf(&cols, i ? ",%u" : "%u", palette_index(&pl, &colors, hex));
     }
     strbuf_addstr(sb, "],\n\"file\":[");
@@ -506,7 +483,9 @@ html_write(struct strbuf *out, const struct report_input *in, struct diag *d)
         strbuf_add(out, p, (size_t)(m - p));
         size_t nlen = (size_t)(close - name);
         if (nlen == 5 && strncmp(name, "title", 5) == 0) {
-            const char *t = page_title(in);
+            const char *t = present_title(in->opts ? in->opts->title
+                                                   : NULL,
+                                          in->inputs, in->ninputs);
             strbuf_add_xml(out, t, strlen(t));
             strbuf_addstr(out, " \xe2\x80\x94 plop profile");
         }

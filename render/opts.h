@@ -1,7 +1,9 @@
 /*
- * opts.h: every option of the plop-render command line, as main.c parses
- * them and as the graph, the layout and the writers (gv.c, text.c, html.c,
- * flame.c) read them.  Nothing here allocates; the strings point into argv.
+ * opts.h: the plop-render options that the graph, the layout and the
+ * writers (gv.c, text.c, html.c, flame.c) read, as main.c parses them.
+ * Options that only steer main.c itself (--view, --stats, --help,
+ * --version) stay there.  Nothing here allocates; the strings point into
+ * argv.
  *
  * Defaults (render_opts_init) follow pprof: node fraction 0.005, at most
  * 80 nodes, edge fraction 0.001.  --help in main.c prints the same values
@@ -26,7 +28,7 @@ enum render_granularity {
     RENDER_GRAN_LINE = 1
 };
 
-/* How nodes are coloured (--color); see graph_node_color() in graph.h. */
+/* How nodes are coloured (--color); see present_node_color() in present.h. */
 enum render_color {
     RENDER_COLOR_FILE = 0,  /* one hue per source file, as the old viewer */
     RENDER_COLOR_HEAT = 1   /* pale to red by self samples */

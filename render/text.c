@@ -12,6 +12,7 @@
 #include "arena.h"
 #include "graph.h"
 #include "opts.h"
+#include "present.h"
 #include "strbuf.h"
 #include "text.h"
 
@@ -75,8 +76,8 @@ table(struct strbuf *out, const struct graph *g, uint32_t *ids,
         const struct graph_node *n = &g->nodes[ids[r]];
         sum += n->self;
         strbuf_addf(out, "%14s %6.1f%% %6.1f%% %14s %6.1f%%  ",
-                    graph_fmt_count(n->self, a), pct(n->self, g->total),
-                    pct(sum, g->total), graph_fmt_count(n->incl, b),
+                    present_count(n->self, a), pct(n->self, g->total),
+                    pct(sum, g->total), present_count(n->incl, b),
                     pct(n->incl, g->total));
         add_clean(out, n->func, n->func_len);
         strbuf_addstr(out, " (");
@@ -93,12 +94,12 @@ text_write(struct strbuf *out, const struct graph *g,
     const char *unit = g->granularity == RENDER_GRAN_LINE ? "lines"
                                                           : "functions";
     strbuf_addf(out, "total: %s samples in %s stacks, %s %s\n",
-                graph_fmt_count(g->total, a),
-                graph_fmt_count(g->nstacks_kept, b),
-                graph_fmt_count(g->nnodes, c), unit);
+                present_count(g->total, a),
+                present_count(g->nstacks_kept, b),
+                present_count(g->nnodes, c), unit);
     if (g->total != g->profile_total) {
         strbuf_addf(out, "(%s samples before --focus/--ignore)\n",
-                    graph_fmt_count(g->profile_total, a));
+                    present_count(g->profile_total, a));
     }
     uint32_t rows = g->nnodes;
     if (o->max_nodes > 0 && rows > (uint32_t)o->max_nodes) {

@@ -4,7 +4,7 @@
  * granularity, merging several inputs, pprof's pruning order, bridged
  * edges, --focus / --ignore, colours and the summary line.  Profiles are
  * built by hand with profile_intern / profile_add_stack (and, for the
- * merge, profile_parse on two buffers).
+ * merge, load_buffer on two buffers).
  */
 #include <regex.h>
 #include <stdarg.h>
@@ -14,7 +14,9 @@
 #include "arena.h"
 #include "check.h"
 #include "graph.h"
+#include "load.h"
 #include "opts.h"
+#include "present.h"
 #include "profile.h"
 
 static struct arena *A;
@@ -190,7 +192,7 @@ test_granularity(void)
     CHECK_EQ_INT(g.nodes[g.frame_node[f10]].incl, 5);
     CHECK_EQ_INT(weight(&g, g.frame_node[f10], g.frame_node[f12]), 2);
     char sum[128];
-    graph_summary(&g, sum, sizeof(sum));
+    present_summary(&g, sum, sizeof(sum));
     CHECK_STR(sum, "showing 3 of 3 lines, 100.0 % of samples");
 }
 
@@ -237,8 +239,8 @@ test_merge_inputs(void)
     struct diag d;
     profile_init(&p, A);
     render_opts_init(&o);
-    CHECK_EQ_INT(profile_parse(&p, "one", one, strlen(one), 0, &d), 0);
-    CHECK_EQ_INT(profile_parse(&p, "two", two, strlen(two), 0, &d), 0);
+    CHECK_EQ_INT(load_buffer(&p, "one", one, strlen(one), 0, &d), 0);
+    CHECK_EQ_INT(load_buffer(&p, "two", two, strlen(two), 0, &d), 0);
     build(&g, &p, &o);
     CHECK_EQ_INT(g.total, 15);
     uint32_t leaf = node(&g, "a.py", "leaf"), root = node(&g, "a.py", "root");
@@ -295,7 +297,7 @@ test_prune_order(void)
     CHECK_EQ_INT(g.dropped_nodes, 7);
     CHECK_EQ_INT(g.nshown_edges, 2);
     char sum[128];
-    graph_summary(&g, sum, sizeof(sum));
+    present_summary(&g, sum, sizeof(sum));
     CHECK_STR(sum, "showing 3 of 10 functions, 76.9 % of samples");
 
     /* then edges below the edge fraction: 0.3 * 195 -> 59, a->x2 (50)
@@ -415,7 +417,7 @@ test_empty_profile(void)
     CHECK_EQ_INT(g.nshown, 0);
     CHECK_EQ_INT(g.total, 0);
     char sum[128];
-    graph_summary(&g, sum, sizeof(sum));
+    present_summary(&g, sum, sizeof(sum));
     CHECK_STR(sum, "showing 0 of 0 functions, 0.0 % of samples");
 }
 
@@ -423,9 +425,9 @@ static void
 test_colors_and_text(void)
 {
     char c1[8], c2[8], c3[8], buf[32];
-    graph_file_color("a/b.py", 6, c1);
-    graph_file_color("a/b.py", 6, c2);
-    graph_file_color("a/c.py", 6, c3);
+    present_file_color("a/b.py", 6, c1);
+    present_file_color("a/b.py", 6, c2);
+    present_file_color("a/c.py", 6, c3);
     CHECK_STR(c1, c2);
     CHECK(strcmp(c1, c3) != 0);
     CHECK_EQ_INT(strlen(c1), 7);
@@ -438,24 +440,24 @@ test_colors_and_text(void)
     render_opts_init(&o);
     fan_out(&p);
     build(&g, &p, &o);
-    graph_node_color(&g, node(&g, "f.py", "x1"), RENDER_COLOR_HEAT, c1);
+    present_node_color(&g, node(&g, "f.py", "x1"), RENDER_COLOR_HEAT, c1);
     CHECK_STR(c1, "#e8503e");
-    graph_node_color(&g, node(&g, "f.py", "a"), RENDER_COLOR_HEAT, c1);
+    present_node_color(&g, node(&g, "f.py", "a"), RENDER_COLOR_HEAT, c1);
     CHECK_STR(c1, "#fff5d6");
-    graph_node_color(&g, node(&g, "f.py", "a"), RENDER_COLOR_FILE, c2);
-    graph_file_color("f.py", 4, c3);
+    present_node_color(&g, node(&g, "f.py", "a"), RENDER_COLOR_FILE, c2);
+    present_file_color("f.py", 4, c3);
     CHECK_STR(c2, c3);
 
-    CHECK_STR(graph_fmt_count(0, buf), "0");
-    CHECK_STR(graph_fmt_count(999, buf), "999");
-    CHECK_STR(graph_fmt_count(4337, buf), "4,337");
-    CHECK_STR(graph_fmt_count(1234567, buf), "1,234,567");
+    CHECK_STR(present_count(0, buf), "0");
+    CHECK_STR(present_count(999, buf), "999");
+    CHECK_STR(present_count(4337, buf), "4,337");
+    CHECK_STR(present_count(1234567, buf), "1,234,567");
 
     struct graph_node n = {0};
     n.file = "/usr/lib/python3/json/encoder.py";
     n.file_len = (uint32_t)strlen(n.file);
     n.line = 258;
-    graph_node_short_loc(&n, buf, sizeof(buf));
+    present_short_loc(&n, buf, sizeof(buf));
     CHECK_STR(buf, "encoder.py:258");
 }
 

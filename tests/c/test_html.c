@@ -11,6 +11,7 @@
 
 #include "arena.h"
 #include "check.h"
+#include "flame.h"
 #include "graph.h"
 #include "gv.h"
 #include "html.h"

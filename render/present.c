@@ -1,0 +1,146 @@
+/*
+ * present.c: colours, short locations, counts and the summary line that
+ * every writer shares (see present.h).
+ *
+ * File colours hash the file name with FNV-1a into a hue and one of two
+ * lightness levels, so a file keeps its colour across runs and profiles.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "graph.h"
+#include "load.h"
+#include "present.h"
+
+static uint32_t
+fnv1a(uint32_t h, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+/* ------------------------------------------------------------ colours */
+
+static void
+hex_color(double r, double g, double b, char out[8])
+{
+    snprintf(out, 8, "#%02x%02x%02x", (unsigned)lround(r * 255),
+             (unsigned)lround(g * 255), (unsigned)lround(b * 255));
+}
+
+static double
+hue_channel(double p, double q, double t)
+{
+    if (t < 0) {
+        t += 1;
+    }
+    if (t > 1) {
+        t -= 1;
+    }
+    if (t < 1.0 / 6) {
+        return p + (q - p) * 6 * t;
+    }
+    if (t < 0.5) {
+        return q;
+    }
+    if (t < 2.0 / 3) {
+        return p + (q - p) * (2.0 / 3 - t) * 6;
+    }
+    return p;
+}
+
+void
+present_file_color(const char *file, size_t len, char out[8])
+{
+    uint32_t h = fnv1a(2166136261u, file, len);
+    /* Hue spread over the circle; two lightness levels double the number
+     * of distinguishable files.  Saturation and lightness keep dark text
+     * readable. */
+    double hue = (h % 360) / 360.0;
+    double l = (h >> 16) & 1 ? 0.80 : 0.86;
+    double s = 0.62;
+    double q = l + s - l * s;
+    double p = 2 * l - q;
+    hex_color(hue_channel(p, q, hue + 1.0 / 3), hue_channel(p, q, hue),
+              hue_channel(p, q, hue - 1.0 / 3), out);
+}
+
+void
+present_node_color(const struct graph *g, uint32_t id, enum render_color mode,
+                 char out[8])
+{
+    const struct graph_node *n = &g->nodes[id];
+    if (mode == RENDER_COLOR_FILE) {
+        present_file_color(n->file, n->file_len, out);
+        return;
+    }
+    uint64_t max = g->max_self;
+    double t = max ? sqrt((double)n->self / (double)max) : 0;
+    /* pale yellow (255,245,214) to red (232,80,62) */
+    hex_color((255 + (232 - 255) * t) / 255, (245 + (80 - 245) * t) / 255,
+              (214 + (62 - 214) * t) / 255, out);
+}
+
+/* ------------------------------------------------------------ text */
+
+int
+present_short_loc(const struct graph_node *n, char *buf, size_t size)
+{
+    const char *base = n->file;
+    for (uint32_t i = 0; i < n->file_len; i++) {
+        if (n->file[i] == '/' || n->file[i] == '\\') {
+            base = n->file + i + 1;
+        }
+    }
+    int blen = (int)(n->file_len - (uint32_t)(base - n->file));
+    return snprintf(buf, size, "%.*s:%ld", blen, base, n->line);
+}
+
+const char *
+present_count(uint64_t v, char buf[32])
+{
+    char tmp[32];
+    int n = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)v);
+    int o = 0;
+    for (int i = 0; i < n; i++) {
+        if (i > 0 && (n - i) % 3 == 0) {
+            buf[o++] = ',';
+        }
+        buf[o++] = tmp[i];
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+void
+present_summary(const struct graph *g, char *buf, size_t size)
+{
+    char a[32], b[32];
+    double pct = g->total ? 100.0 * (double)g->shown_self
+                                / (double)g->total : 0.0;
+    snprintf(buf, size, "showing %s of %s %s, %.1f %% of samples",
+             present_count(g->nshown, a), present_count(g->nnodes, b),
+             g->granularity == RENDER_GRAN_LINE ? "lines" : "functions",
+             pct);
+}
+
+const char *
+present_title(const char *title, const char *const *inputs, int ninputs)
+{
+    if (title != NULL) {
+        return title;
+    }
+    if (ninputs <= 0 || inputs == NULL) {
+        return "profile";
+    }
+    if (strcmp(inputs[0], "-") == 0) {
+        return LOAD_STDIN_NAME;
+    }
+    const char *base = strrchr(inputs[0], '/');
+    base = base != NULL ? base + 1 : inputs[0];
+    return *base ? base : inputs[0];
+}

@@ -1,0 +1,59 @@
+/*
+ * present.h: how plop-render presents numbers and nodes, shared by every
+ * writer (gv.c, text.c, html.c, flame.c) so that the call graph, the flame
+ * graph, the HTML report and the text summary agree (present.c): node
+ * colours, short locations, counts with thousands separators, the summary
+ * line.  Nothing here changes the graph or allocates.
+ */
+#ifndef PLOP_PRESENT_H
+#define PLOP_PRESENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "opts.h"
+
+struct graph;
+struct graph_node;
+
+/*
+ * The fill colour of node `id` of g as "#rrggbb" in out[8]
+ * (NUL-terminated).  RENDER_COLOR_FILE: a light colour from a hash of the
+ * file name (the same file always gets the same colour, across runs and
+ * profiles); RENDER_COLOR_HEAT: from pale yellow (no self samples) to red
+ * (g->max_self).  Dark text is readable on every result.  O(name length).
+ */
+void present_node_color(const struct graph *g, uint32_t id,
+                        enum render_color mode, char out[8]);
+
+/* The colour for a file name alone (what RENDER_COLOR_FILE uses), for
+ * frames that are not in a node. */
+void present_file_color(const char *file, size_t len, char out[8]);
+
+/*
+ * The node's short location, "base.py:12" (the last path component of
+ * file and the line), into buf of size n, truncated if needed.  Returns
+ * the length it would have had (snprintf's contract).
+ */
+int present_short_loc(const struct graph_node *node, char *buf, size_t n);
+
+/* Formats v with thousands separators ("4,337") into buf[32]; returns
+ * buf. */
+const char *present_count(uint64_t v, char buf[32]);
+
+/*
+ * The summary line every picture carries, e.g.
+ * "showing 80 of 4,337 functions, 97.1 % of samples" (granularity line
+ * says "lines"), into buf of size n.  Call after graph_prune().
+ */
+void present_summary(const struct graph *g, char *buf, size_t n);
+
+/*
+ * The title of a picture: `title` (--title) when given, else the base
+ * name of the first input, LOAD_STDIN_NAME for standard input, or
+ * "profile" without inputs.  Points into its arguments or a constant.
+ */
+const char *present_title(const char *title, const char *const *inputs,
+                          int ninputs);
+
+#endif
