@@ -25,16 +25,19 @@
 
 #include "arena.h"
 #include "diag.h"
+#include "flame.h"
 #include "graph.h"
 #include "gv.h"
 #include "html.h"
+#include "load.h"
 #include "opts.h"
 #include "profile.h"
 #include "strbuf.h"
 #include "text.h"
 
+/* PLOP_VERSION comes from the Makefile, which reads the VERSION file. */
 #ifndef PLOP_VERSION
-#define PLOP_VERSION "0.5.0"
+#error "PLOP_VERSION is not defined: build with make"
 #endif
 
 /* Everything a writer may need. */
@@ -62,8 +65,8 @@ job_graph_svg(struct render_job *job, struct diag *d)
     return 0;
 }
 
-/* Fills the HTML report's input from the job (renders the SVG); for the
- * writers of html.h. */
+/* Fills the HTML report's input (html.h) from the job, rendering the
+ * call graph's SVG. */
 static int
 job_report_input(struct render_job *job, struct report_input *in,
                  struct diag *d)
@@ -587,7 +590,7 @@ run(struct arena *a, struct render_opts *o, const struct output_format *fmt,
     t[0] = now_seconds();
     profile_init(&prof, a);
     for (int i = 0; i < o->ninputs; i++) {
-        if (profile_load(&prof, o->inputs[i], d) != 0) {
+        if (load_file(&prof, o->inputs[i], d) != 0) {
             return -1;
         }
     }

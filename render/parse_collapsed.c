@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "parse.h"
 #include "profile.h"
 
 struct cp {

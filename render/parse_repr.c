@@ -42,6 +42,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "parse.h"
 #include "profile.h"
 
 struct rp {

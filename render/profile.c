@@ -1,7 +1,7 @@
 /*
  * profile.c: the parsed-profile store (see profile.h): frames interned in
  * an open-addressing table, stacks appended as arrays of frame ids, the
- * running total, and the format detection in front of the two parsers.
+ * running total.
  *
  * Memory is proportional to distinct frames plus stacks: the parsers hand
  * over slices of the input (or of a reused scratch buffer), and a string
@@ -294,30 +294,4 @@ profile_add_stack(struct profile *p, const uint32_t *ids, uint32_t depth,
         p->max_depth = depth;
     }
     return 0;
-}
-
-/* ---------------------------------------------------------------- parsing */
-
-int
-profile_parse(struct profile *p, const char *name, const char *buf,
-              size_t len, enum profile_format fmt, struct diag *d)
-{
-    if (fmt == 0) {
-        size_t i = 0;
-        if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
-            i = 3;
-        }
-        while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n'
-                           || buf[i] == '\r' || buf[i] == '\f')) {
-            i++;
-        }
-        fmt = (i < len && buf[i] == '{') ? PROFILE_FORMAT_REPR
-                                         : PROFILE_FORMAT_COLLAPSED;
-    }
-    int rc = fmt == PROFILE_FORMAT_REPR ? parse_repr(p, name, buf, len, d)
-                                        : parse_collapsed(p, name, buf, len, d);
-    if (rc == 0) {
-        p->ninputs++;
-    }
-    return rc;
 }

@@ -1,11 +1,8 @@
 /*
- * profile.h: a parsed profile (interned frames and weighted stacks) and
- * the entry points that fill it from the two input formats.
- *
- *   profile.c          the store: frame interning, stacks, totals, limits
- *   parse_repr.c       Python 2/3 repr() of {stack: count} (plop.out)
- *   parse_collapsed.c  collapsed stacks "root;...;leaf COUNT"
- *   load.c             reading a file or stdin, detecting its format
+ * profile.h: the profile store (profile.c): interned frames and weighted
+ * stacks, with the limits every input is held to.  The parsers (parse.h)
+ * fill it; the loader (load.h) reads files, detects their format and
+ * calls the parser.  The store knows no input format.
  *
  * Ownership: everything (frames, strings, stack arrays) lives in the
  * profile's arena and is released with it.  Several files may be loaded
@@ -47,11 +44,6 @@ struct stack {
     uint64_t count;         /* >= 1 (stacks with count 0 are dropped) */
 };
 
-enum profile_format {
-    PROFILE_FORMAT_REPR = 1,
-    PROFILE_FORMAT_COLLAPSED = 2
-};
-
 struct profile {
     struct arena *arena;
     struct frame *frames;   /* frames[id] */
@@ -62,7 +54,7 @@ struct profile {
     size_t stacks_cap;
     uint64_t total;         /* sum of counts; overflow is a parse error */
     uint32_t max_depth;     /* deepest stack seen */
-    int ninputs;            /* files loaded so far */
+    int ninputs;            /* inputs loaded so far (load.h) */
 
     /* Private: the frame intern table (open addressing, power of two).
      * Its hash is seeded per process so that no input can be crafted to
@@ -109,22 +101,6 @@ int profile_add_stack(struct profile *p, const uint32_t *ids, uint32_t depth,
                       uint64_t count);
 
 /*
- * Parses buf[0..len) (the whole content of the input `name`, as named in
- * diagnostics) into p.  `fmt` 0 detects the format from the first
- * non-blank byte: '{' is repr, anything else collapsed.  On error fills d
- * (file:line:col: error: ...) and returns -1; p may then hold part of the
- * input and must not be rendered.
- */
-int profile_parse(struct profile *p, const char *name, const char *buf,
-                  size_t len, enum profile_format fmt, struct diag *d);
-
-/* The parsers behind profile_parse(); same contract. */
-int parse_repr(struct profile *p, const char *name, const char *buf,
-               size_t len, struct diag *d);
-int parse_collapsed(struct profile *p, const char *name, const char *buf,
-                    size_t len, struct diag *d);
-
-/*
  * A buffer of at least `n` bytes in scratch slot `which` (parsers use 0
  * and 1; profile_intern() uses 2 and 3), keeping
  * its first `keep` bytes.  Valid until the next call for that slot.
@@ -133,20 +109,5 @@ char *profile_scratch(struct profile *p, int which, size_t n, size_t keep);
 
 /* The id scratch array with room for at least `n` ids, keeping `keep`. */
 uint32_t *profile_scratch_ids(struct profile *p, uint32_t n, uint32_t keep);
-
-/*
- * Reads the file at `path` ("-" is standard input, named "<stdin>" in
- * messages) and parses it, detecting the format.  The input is mapped or
- * read whole, then released once parsed.  Errors:
- *   DIAG_IO     "error: cannot open 'x': No such file or directory"
- *               (also: cannot read, is a directory)
- *   DIAG_PARSE  "x: error: input is larger than the limit N bytes", or any
- *               parse error of profile_parse().
- */
-int profile_load(struct profile *p, const char *path, struct diag *d);
-
-/* profile_load() with another input size limit (tests use a small one). */
-int profile_load_max(struct profile *p, const char *path, size_t max_input,
-                     struct diag *d);
 
 #endif

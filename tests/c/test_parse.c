@@ -14,6 +14,8 @@
 
 #include "arena.h"
 #include "check.h"
+#include "load.h"
+#include "parse.h"
 #include "profile.h"
 
 static struct arena *arena;
@@ -33,7 +35,7 @@ static int
 parse_n(const char *s, size_t n)
 {
     reset();
-    return profile_parse(&prof, "t", s, n, 0, &diag);
+    return load_buffer(&prof, "t", s, n, 0, &diag);
 }
 
 static int
@@ -612,14 +614,14 @@ test_frames_limit_and_a_million_functions(void)
     const char *c = "a 1\nb 1\nc 1\n";
     reset();
     prof.max_frames = 2;
-    CHECK_EQ_INT(profile_parse(&prof, "t", c, strlen(c), 0, &diag), -1);
+    CHECK_EQ_INT(load_buffer(&prof, "t", c, strlen(c), 0, &diag), -1);
     CHECK_STR(err_line(), "t:3:1: error: number of distinct frames is "
               "larger than the limit 2");
     const char *r = "{(('a', 1, 'f'), ('a', 2, 'f')): 1, "
                     "(('a', 1, 'f'), ('a', 3, 'f')): 1}";
     reset();
     prof.max_frames = 2;
-    CHECK_EQ_INT(profile_parse(&prof, "t", r, strlen(r), 0, &diag), -1);
+    CHECK_EQ_INT(load_buffer(&prof, "t", r, strlen(r), 0, &diag), -1);
     CHECK_STR(err_line(), "t:1:53: error: number of distinct frames is "
               "larger than the limit 2");
     CHECK_EQ_INT(prof.max_frames, 2);
@@ -678,16 +680,16 @@ test_merge_two_inputs(void)
     reset();
     const char *a = "{(('a.py', 1, 'f'),): 2}";
     const char *b = "f (a.py:1) 3\n";
-    CHECK_EQ_INT(profile_parse(&prof, "a", a, strlen(a), 0, &diag), 0);
-    CHECK_EQ_INT(profile_parse(&prof, "b", b, strlen(b), 0, &diag), 0);
+    CHECK_EQ_INT(load_buffer(&prof, "a", a, strlen(a), 0, &diag), 0);
+    CHECK_EQ_INT(load_buffer(&prof, "b", b, strlen(b), 0, &diag), 0);
     CHECK_EQ_INT(prof.ninputs, 2);
     CHECK_EQ_INT(prof.nframes, 1);
     CHECK_EQ_INT(prof.nstacks, 2);
     CHECK_EQ_INT(prof.total, 5);
     /* An explicit format overrides detection. */
     reset();
-    CHECK_EQ_INT(profile_parse(&prof, "c", "{x 1", 4,
-                               PROFILE_FORMAT_COLLAPSED, &diag), 0);
+    CHECK_EQ_INT(load_buffer(&prof, "c", "{x 1", 4,
+                               LOAD_FORMAT_COLLAPSED, &diag), 0);
     CHECK_STR(prof.frames[0].func, "{x");
 }
 
@@ -708,7 +710,7 @@ static void
 test_fixtures(void)
 {
     reset();
-    CHECK_EQ_INT(profile_load(&prof, "tests/fixtures/plop-0.2-py2.7-mixed.out",
+    CHECK_EQ_INT(load_file(&prof, "tests/fixtures/plop-0.2-py2.7-mixed.out",
                               &diag), 0);
     CHECK_EQ_INT(prof.nstacks, 18);
     CHECK_EQ_INT(prof.total, 377);
@@ -723,7 +725,7 @@ test_fixtures(void)
     }
 
     reset();
-    CHECK_EQ_INT(profile_load(&prof, "tests/fixtures/plop-0.4-py3.11-mixed.plop",
+    CHECK_EQ_INT(load_file(&prof, "tests/fixtures/plop-0.4-py3.11-mixed.plop",
                               &diag), 0);
     CHECK_EQ_INT(prof.nstacks, 23);
     CHECK_EQ_INT(prof.total, 466);
@@ -737,7 +739,7 @@ test_fixtures(void)
     }
 
     reset();
-    CHECK_EQ_INT(profile_load(&prof,
+    CHECK_EQ_INT(load_file(&prof,
                               "tests/fixtures/plop-0.4-py3.11-mixed.flame",
                               &diag), 0);
     CHECK_EQ_INT(prof.nstacks, 494);
@@ -764,7 +766,7 @@ test_load_errors(void)
 
     reset();
     snprintf(path, sizeof(path), "%s/missing.out", dir);
-    CHECK_EQ_INT(profile_load(&prof, path, &diag), -1);
+    CHECK_EQ_INT(load_file(&prof, path, &diag), -1);
     CHECK_EQ_INT(diag.kind, DIAG_IO);
     char want[512];
     snprintf(want, sizeof(want), "error: cannot open '%s': No such file or "
@@ -772,7 +774,7 @@ test_load_errors(void)
     CHECK_STR(diag.msg, want);
 
     reset();
-    CHECK_EQ_INT(profile_load(&prof, dir, &diag), -1);
+    CHECK_EQ_INT(load_file(&prof, dir, &diag), -1);
     CHECK_EQ_INT(diag.kind, DIAG_IO);
     snprintf(want, sizeof(want), "error: cannot read '%s': Is a directory\n",
              dir);
@@ -784,7 +786,7 @@ test_load_errors(void)
     fputs("{(('a', 1, 'f'),): x}\n", fp);
     fclose(fp);
     reset();
-    CHECK_EQ_INT(profile_load(&prof, path, &diag), -1);
+    CHECK_EQ_INT(load_file(&prof, path, &diag), -1);
     CHECK_EQ_INT(diag.kind, DIAG_PARSE);
     snprintf(want, sizeof(want), "%s:1:20: error: count must be a "
              "non-negative integer", path);
@@ -792,7 +794,7 @@ test_load_errors(void)
 
     /* The size limit, before reading. */
     reset();
-    CHECK_EQ_INT(profile_load_max(&prof, path, 10, &diag), -1);
+    CHECK_EQ_INT(load_file_max(&prof, path, 10, &diag), -1);
     CHECK_EQ_INT(diag.kind, DIAG_PARSE);
     snprintf(want, sizeof(want), "%s: error: input is larger than the limit "
              "10 bytes\n", path);
@@ -805,7 +807,7 @@ test_load_errors(void)
     CHECK_EQ_INT(ftruncate(fd, (off_t)PROFILE_MAX_INPUT + 1), 0);
     close(fd);
     reset();
-    CHECK_EQ_INT(profile_load(&prof, path, &diag), -1);
+    CHECK_EQ_INT(load_file(&prof, path, &diag), -1);
     snprintf(want, sizeof(want), "%s: error: input is larger than the limit "
              "8589934592 bytes\n", path);
     CHECK_STR(diag.msg, want);
@@ -816,7 +818,7 @@ test_load_errors(void)
     fp = fopen(path, "w");
     fclose(fp);
     reset();
-    CHECK_EQ_INT(profile_load(&prof, path, &diag), 0);
+    CHECK_EQ_INT(load_file(&prof, path, &diag), 0);
     CHECK_EQ_INT(prof.nstacks, 0);
     unlink(path);
 
@@ -826,7 +828,7 @@ test_load_errors(void)
 }
 
 /* Makes standard input a pipe holding `text` (small: it fits the pipe
- * buffer), so profile_load("-") takes its read() path. */
+ * buffer), so load_file("-") takes its read() path. */
 static void
 stdin_from_pipe(const char *text)
 {
@@ -844,14 +846,14 @@ test_load_stdin(void)
     int saved = dup(0);
     stdin_from_pipe("a;b 2\nb 1\n");
     reset();
-    CHECK_EQ_INT(profile_load(&prof, "-", &diag), 0);
+    CHECK_EQ_INT(load_file(&prof, "-", &diag), 0);
     CHECK_EQ_INT(prof.total, 3);
     CHECK_EQ_INT(prof.nstacks, 2);
 
     /* The limit is enforced while reading. */
     stdin_from_pipe("a;b 2\nb 1\n");
     reset();
-    CHECK_EQ_INT(profile_load_max(&prof, "-", 4, &diag), -1);
+    CHECK_EQ_INT(load_file_max(&prof, "-", 4, &diag), -1);
     CHECK_STR(diag.msg, "<stdin>: error: input is larger than the limit 4 "
               "bytes\n");
 
@@ -873,7 +875,7 @@ test_load_stdin(void)
     dup2(fds[0], 0);
     close(fds[0]);
     reset();
-    CHECK_EQ_INT(profile_load(&prof, "-", &diag), 0);
+    CHECK_EQ_INT(load_file(&prof, "-", &diag), 0);
     CHECK_EQ_INT(prof.total, 50000);
     int status = -1;
     waitpid(pid, &status, 0);
@@ -890,13 +892,13 @@ test_load_stdin(void)
     dup2(fd, 0);
     close(fd);
     reset();
-    CHECK_EQ_INT(profile_load(&prof, "-", &diag), 0);
+    CHECK_EQ_INT(load_file(&prof, "-", &diag), 0);
     CHECK_EQ_INT(prof.total, 20000);
 
     /* A parse error on standard input is named <stdin>. */
     stdin_from_pipe("a;b x\n");
     reset();
-    CHECK_EQ_INT(profile_load(&prof, "-", &diag), -1);
+    CHECK_EQ_INT(load_file(&prof, "-", &diag), -1);
     CHECK_STR(err_line(), "<stdin>:1:6: error: expected a count at the end "
               "of the line");
     dup2(saved, 0);

@@ -21,7 +21,9 @@
 
 #include "arena.h"
 #include "graph.h"
+#include "load.h"
 #include "opts.h"
+#include "present.h"
 #include "profile.h"
 #include "strbuf.h"
 #include "text.h"
@@ -142,7 +144,7 @@ check_graph(const struct profile *p, struct arena *a,
     graph_prune(&g, a, &o);
     EXPECT(g.nshown <= (uint32_t)o.max_nodes);
     char line[256];
-    graph_summary(&g, line, sizeof(line));
+    present_summary(&g, line, sizeof(line));
     struct strbuf sb;
     strbuf_init(&sb, a);
     EXPECT(text_write(&sb, &g, &o, &d) == 0);
@@ -158,7 +160,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct diag d;
         memset(&d, 0, sizeof(d));
         profile_init(&p, a);
-        enum profile_format fmt = 0;
+        enum load_format fmt = 0;
         if (pass == 1) {
             /* The parser detection did not pick. */
             size_t i = 0;
@@ -166,10 +168,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 || buf[i] == '\t' || buf[i] == '\r')) {
                 i++;
             }
-            fmt = (i < size && buf[i] == '{') ? PROFILE_FORMAT_COLLAPSED
-                                              : PROFILE_FORMAT_REPR;
+            fmt = (i < size && buf[i] == '{') ? LOAD_FORMAT_COLLAPSED
+                                              : LOAD_FORMAT_REPR;
         }
-        if (profile_parse(&p, "fuzz", buf, size, fmt, &d) < 0) {
+        if (load_buffer(&p, "fuzz", buf, size, fmt, &d) < 0) {
             check_diag(&d);
         }
         else {
