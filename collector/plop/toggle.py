@@ -24,8 +24,11 @@ How the work is split, and why:
   writing the file -- runs in a writer thread started by
   install_signal_toggle(), so the interrupted code is held up for
   microseconds, not for the time it takes to write the profile.  The file is
-  written by plop.collector.write_profile: to a temporary name, then renamed,
-  so a reader never sees half a profile.
+  written by plop.profile_io.write_profile: to a temporary name, then
+  renamed, so a reader never sees half a profile.  While a collection runs,
+  the writer thread also rewrites its profile every `flush_interval` seconds
+  (default plop.checkpoint.DEFAULT_FLUSH_INTERVAL), so a process that ends
+  by os._exit() or a crash loses at most that much of it.
 
 A signal that arrives during a sample: the sampler is C code that runs no
 bytecode, so the toggle never runs inside a sample; it runs before or after
@@ -50,20 +53,28 @@ the process exits normally is stopped and written at exit.
 """
 import atexit
 import os
-import queue
 import signal
 import sys
 import threading
 
-FORMATS = ("plop", "flamegraph")
+from plop import compat
+from plop.checkpoint import DEFAULT_FLUSH_INTERVAL
+from plop.profile_io import check_format, strip_launcher, write_profile
+from plop.sampling import Collector
 
-# The timer each Collector mode arms (plop.collector's MODES).
+__all__ = ["install_signal_toggle", "SignalToggle"]
+
+# Queued when a collection starts, so the writer thread, idle until then,
+# starts counting the time to its first checkpoint.
+_WAKE = object()
+
+# The timer each Collector mode arms (plop.sampling.MODES).
 _TIMERS = {"prof": "ITIMER_PROF", "virtual": "ITIMER_VIRTUAL",
            "real": "ITIMER_REAL"}
 
 
 def _signal_number(signum):
-    if isinstance(signum, str):
+    if isinstance(signum, compat.string_types):
         name = signum.upper()
         if not name.startswith("SIG"):
             name = "SIG" + name
@@ -72,13 +83,6 @@ def _signal_number(signum):
             raise ValueError("unknown signal '%s'" % signum)
         return int(num)
     return int(signum)
-
-
-def _signal_name(num):
-    try:
-        return signal.Signals(num).name
-    except ValueError:
-        return "signal %d" % num
 
 
 def _say(text):
@@ -90,14 +94,15 @@ def _say(text):
         pass
 
 
-class SignalToggle:
+class SignalToggle(object):
     """The state behind install_signal_toggle().  Attributes: signum,
-    output, format, collector_kwargs, active (a collection is running),
-    collections (how many were started), last_error (text of the last
+    output, format, flush_interval, collector_kwargs, active (a collection
+    is running), collections (how many were started), checkpoints (how
+    many checkpoint writes were made), last_error (text of the last
     failure, or None)."""
 
-    def __init__(self, signum, output, fmt, duration, collector_kwargs):
-        from plop.collector import Collector
+    def __init__(self, signum, output, fmt, duration, collector_kwargs,
+                 flush_interval=DEFAULT_FLUSH_INTERVAL):
         # Check the arguments now, in the caller, rather than at the first
         # signal in the middle of someone else's code.
         Collector(**collector_kwargs)
@@ -105,6 +110,8 @@ class SignalToggle:
         self.output = output
         self.format = fmt
         self.duration = duration
+        self.flush_interval = flush_interval
+        self.checkpoints = 0
         self.collector_kwargs = dict(collector_kwargs)
         self.collections = 0
         self.last_error = None
@@ -121,11 +128,13 @@ class SignalToggle:
         return self._collector is not None
 
     def _new_state(self):
-        # SimpleQueue.put is reentrant: safe from a signal handler.
-        self._flips = queue.SimpleQueue()
-        self._jobs = queue.SimpleQueue()
+        # SimpleQueue.put is reentrant: safe from a signal handler (see
+        # plop.compat.SimpleQueue before 3.7).
+        self._flips = compat.SimpleQueue()
+        self._jobs = compat.SimpleQueue()
         self._writer = threading.Thread(target=self._write_loop,
-                                        name="plop-toggle-writer", daemon=True)
+                                        name="plop-toggle-writer")
+        self._writer.daemon = True
         self._writer.start()
 
     def _after_fork_in_child(self):
@@ -139,8 +148,7 @@ class SignalToggle:
     def install(self):
         self._previous = signal.signal(self.signum, self._handle)
         self._installed = True
-        if hasattr(os, "register_at_fork"):
-            os.register_at_fork(after_in_child=self._after_fork_in_child)
+        compat.register_at_fork(self._after_fork_in_child)
         atexit.register(self._at_exit)
 
     def uninstall(self):
@@ -167,7 +175,7 @@ class SignalToggle:
                 while True:
                     try:
                         self._flips.get_nowait()
-                    except queue.Empty:
+                    except compat.queue.Empty:
                         break
                     self._flip()
             finally:
@@ -188,14 +196,15 @@ class SignalToggle:
             _say("error: %s" % self.last_error)
 
     def _start(self):
-        from plop.collector import Collector
         c = Collector(**self.collector_kwargs)
         c.start(duration=self.duration)
         self.collections += 1
         self._collector = c
         self._number = self.collections
+        if self.flush_interval:
+            self._jobs.put(_WAKE)
         _say("collecting; send %s again to stop and write '%s'"
-             % (_signal_name(self.signum), self._path()))
+             % (compat.signal_name(self.signum), self._path()))
 
     # Stopping takes two passes of CPython's signal dispatch.  CPython runs
     # the handlers of all pending signals in one pass, by signal number; if
@@ -245,41 +254,77 @@ class SignalToggle:
                 .replace("{n}", str(self._number)))
 
     def _write_loop(self):
-        from plop.collector import _strip_launcher, write_profile
+        # Checkpoints and final writes are made by this one thread, in
+        # order, so a checkpoint never replaces the final profile.
         while True:
-            job = self._jobs.get()
+            try:
+                if self.flush_interval and self._collector is not None:
+                    job = self._jobs.get(timeout=self.flush_interval)
+                else:
+                    job = self._jobs.get()
+            except compat.queue.Empty:
+                self._checkpoint()
+                continue
+            if job is _WAKE:  # a collection started: time its checkpoints
+                continue
             if isinstance(job, threading.Event):
                 job.set()
                 continue
             c, path = job
             try:
-                # as the CLI writes them: without plop's and runpy's frames
-                # under the program's own
-                stacks = _strip_launcher(c.stack_counts)
-                write_profile(stacks, path, format=self.format)
+                stacks = self._write(c, path)
                 _say("wrote %d samples to '%s'" % (
                     sum(stacks.values()), path))
             except Exception as e:
                 self.last_error = "cannot write '%s': %s" % (path, e)
                 _say("error: %s" % self.last_error)
 
-    def _at_exit(self):
+    def _write(self, c, path):
+        # as the CLI writes them: without plop's and runpy's frames under
+        # the program's own
+        stacks = strip_launcher(c.stack_counts)
+        write_profile(stacks, path, format=self.format)
+        return stacks
+
+    def _checkpoint(self):
+        c = self._collector
+        if not self.flush_interval or c is None:
+            return
+        path = self._path()
+        try:
+            self._write(c, path)
+            self.checkpoints += 1
+        except Exception as e:
+            self.last_error = "cannot write checkpoint '%s': %s" % (path, e)
+            _say("error: %s" % self.last_error)
+
+    def finish(self):
+        """Stops a running collection and waits until its profile is
+        written (the CLI calls it on SIGTERM; atexit at exit).  Must be
+        called from the main thread."""
         try:
             self._stop_now()
         except Exception as e:
             _say("error: toggle: %s" % e)
         self.flush()
 
+    def _at_exit(self):
+        self.finish()
+
 
 def install_signal_toggle(signum, output="/tmp/plop.out", format="plop",
-                          duration=None, **collector_kwargs):
+                          duration=None,
+                          flush_interval=DEFAULT_FLUSH_INTERVAL,
+                          **collector_kwargs):
     """Makes signal `signum` (a number, or a name such as 'USR2') switch
     profiling on and off in this process: the first signal starts a
     plop.collector.Collector(**collector_kwargs), the next one stops it and
     writes its profile to `output` atomically, in `format` ('plop': the
     repr dict, or 'flamegraph': collapsed stacks), and so on.  `duration`
     caps one collection in seconds of timer time (default: until the next
-    signal).  Must be called from the main thread (as signal.signal()).
+    signal.  While a collection runs, its profile is rewritten every
+    `flush_interval` seconds (0 or None: only when it stops).  Must be
+    called from the main thread (as signal.signal()).
     Returns the SignalToggle; its uninstall() restores the previous handler.
 
     Raises ValueError for an unknown signal or format, an output directory
@@ -289,12 +334,14 @@ def install_signal_toggle(signum, output="/tmp/plop.out", format="plop",
     where = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(where):
         raise ValueError("output directory '%s' does not exist" % where)
-    if format not in FORMATS:
-        raise ValueError("unknown format '%s' (expected one of: %s)"
-                         % (format, ", ".join(FORMATS)))
+    check_format(format)
+    if flush_interval is not None and not flush_interval >= 0:
+        raise ValueError("flush_interval must be a number of seconds >= 0, "
+                         "not %r" % (flush_interval,))
     if num in (signal.SIGKILL, signal.SIGSTOP):
         raise ValueError("signal %d cannot be caught" % num)
-    toggle = SignalToggle(num, output, format, duration, collector_kwargs)
+    toggle = SignalToggle(num, output, format, duration, collector_kwargs,
+                          flush_interval or 0)
     toggle.install()
     return toggle
 

@@ -308,8 +308,8 @@ if __name__ == "__main__":
 class StripLauncherTest(unittest.TestCase):
     def test_launcher_frames_are_cut_and_launcher_only_stacks_dropped(self):
         import runpy
-        from plop import collector
-        me = collector.__file__
+        from plop import cli, profile_io
+        me = cli.__file__
         prog = ("/app/prog.py", 1, "<module>")
         work = ("/app/prog.py", 3, "work")
         counts = {
@@ -318,4 +318,5 @@ class StripLauncherTest(unittest.TestCase):
             (work, prog, (me, 480, "_run_script")): 2,
             ((me, 480, "_run_script"), (me, 600, "main")): 3,
         }
-        self.assertEqual(collector._strip_launcher(counts), {(work, prog): 7})
+        self.assertEqual(profile_io.strip_launcher(counts),
+                         {(work, prog): 7})

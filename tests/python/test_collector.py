@@ -264,7 +264,7 @@ class ApiTest(unittest.TestCase):
         # The main thread sits in a lock (no bytecode, no signal): the
         # request times out with a clear error, and the call left queued
         # does nothing when the main thread wakes up later.
-        from plop import collector as mod
+        from plop import sampling as mod
         c = Collector(mode="prof")
         errors = []
         release = threading.Event()

@@ -1,0 +1,432 @@
+"""plop.cli: the command line, `python -m plop.collector` (or `python -m
+plop`).
+
+    python -m plop.collector [options] script.py [args...]
+    python -m plop.collector [options] -m module [args...]
+
+Runs the program as `python script.py args` would (sys.argv, sys.path[0],
+__main__, __file__, exit status, traceback) under a Collector, and writes
+its profile when the program ends: normally, by sys.exit() or an uncaught
+exception, by SIGINT (KeyboardInterrupt), or by SIGTERM or SIGHUP.  For the
+last two the CLI installs its own handler while the signal has its default
+action: it writes the profile, then restores the default action and sends
+the signal again, so the process ends as it would have (killed by that
+signal).  A program that installs a handler of its own for the signal
+replaces plop's and keeps its own behaviour; the profile is then written
+when it exits.  Every --flush-interval seconds the profile so far is
+rewritten atomically (plop.checkpoint), so a program that ends with
+os._exit() or crashes loses at most that much.
+"""
+import argparse
+import os
+import runpy
+import signal
+import sys
+import types
+
+from plop import compat
+from plop.checkpoint import DEFAULT_FLUSH_INTERVAL, Checkpointer
+from plop.profile_io import (FORMATS, is_launcher_file, strip_launcher,
+                             write_profile)
+from plop.sampling import (DEFAULT_MAX_DEPTH, DEFAULT_MAX_STACKS, MODES,
+                           Collector)
+
+__all__ = ["main", "EXIT_USAGE", "EXIT_WRITE_FAILED"]
+
+# Exit codes of the command line, besides the profiled program's own status.
+EXIT_USAGE = 2          # bad command line, or output path unusable up front
+EXIT_WRITE_FAILED = 3   # the program ran, but its profile could not be written
+
+# Signals whose default action ends the process and after which the CLI
+# writes the profile first (SIGINT is Python's KeyboardInterrupt: the
+# profile is written as it unwinds the program).
+EXIT_SIGNALS = ("SIGTERM", "SIGHUP")
+
+_HELP_EPILOG = """\
+signals:
+  SIGTERM and SIGHUP (while the program leaves them at their default
+  action) write the profile, then end the process by the same signal;
+  SIGINT writes it as the KeyboardInterrupt unwinds the program.
+
+exit status:
+  the profiled program's own status (0, sys.exit's code, 1 after an
+  uncaught exception, death by the signal that ended it), or
+  %d  bad command line, or the output directory is not writable
+  %d  the program ran but its profile could not be written
+""" % (EXIT_USAGE, EXIT_WRITE_FAILED)
+
+
+def _parser():
+    ap = argparse.ArgumentParser(
+        prog="python -m plop.collector",
+        description="Run a Python program under the plop sampling profiler "
+                    "and write its profile.",
+        usage="%(prog)s [options] (script.py | -m module) [args...]",
+        epilog=_HELP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-o", "--output", default="/tmp/plop.out",
+                    help="where to write the profile (default: %(default)s)")
+    ap.add_argument("-f", "--format", choices=FORMATS, default="plop",
+                    help="output format: %s (default: %%(default)s)"
+                         % ", ".join(FORMATS))
+    ap.add_argument("--mode", choices=MODES, default="prof",
+                    help="timer: prof (process CPU, the default), virtual "
+                         "(user CPU) or real (wall clock)")
+    ap.add_argument("--interval", type=float, default=0.01,
+                    help="seconds between samples (default: %(default)s)")
+    ap.add_argument("--duration", type=float, default=None,
+                    help="stop sampling after this many seconds of timer "
+                         "time (default: until the program ends)")
+    ap.add_argument("--flush-interval", type=float, metavar="SECONDS",
+                    default=DEFAULT_FLUSH_INTERVAL,
+                    help="rewrite the profile so far every SECONDS of wall "
+                         "time, so a program that ends by os._exit() or a "
+                         "crash loses at most that much (default: "
+                         "%(default)s; 0: only at exit)")
+    ap.add_argument("--max-stacks", type=int, default=DEFAULT_MAX_STACKS,
+                    help="cap on distinct stacks kept; beyond it samples "
+                         "are counted in one overflow stack (default: "
+                         "%(default)s; 0: no cap)")
+    ap.add_argument("--max-depth", type=int, default=DEFAULT_MAX_DEPTH,
+                    help="cap on frames per stack (default: %(default)s)")
+    ap.add_argument("--lines", action="store_true",
+                    help="record the line being executed rather than the "
+                         "function's first line")
+    ap.add_argument("--toggle-signal", metavar="SIG", default=None,
+                    help="do not profile from the start: signal SIG (e.g. "
+                         "USR2) switches collection on and off, and each "
+                         "stop writes the output")
+    ap.add_argument("-q", "--quiet", action="store_true",
+                    help="print nothing on exit")
+    ap.add_argument("-m", dest="module", default=None,
+                    help="run library module as a script (terminates the "
+                         "option list)")
+    ap.add_argument("target", nargs="?", help="the script to run")
+    ap.add_argument("args", nargs=argparse.REMAINDER,
+                    help="arguments for the program")
+    return ap
+
+
+def _option_table(ap):
+    """{option string: takes a value} for every option of `ap`."""
+    table = {}
+    for action in ap._actions:
+        for s in action.option_strings:
+            table[s] = action.nargs != 0
+    return table
+
+
+def _split_argv(ap, argv):
+    """Splits argv at the target (the first non-option, or `-m MODULE`),
+    so options of the program are never taken for ours.  Long options are
+    resolved as argparse resolves them (a unique prefix such as --out
+    stands for --output); an ambiguous or unknown one is left for
+    argparse to refuse with its own message."""
+    table = _option_table(ap)
+    longs = [s for s in table if s.startswith("--")]
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "-m" or a == "--":
+            return argv[:i + 2], argv[i + 2:]
+        if a.startswith("--"):
+            name = a.split("=", 1)[0]
+            if name not in table:
+                found = [s for s in longs if s.startswith(name)]
+                name = found[0] if len(found) == 1 else None
+            takes = name is not None and table[name] and "=" not in a
+            i += 2 if takes else 1
+            continue
+        if a.startswith("-") and a != "-":
+            # -o FILE, -oFILE, -q
+            takes = table.get(a[:2], False) and len(a) == 2
+            if a[:2] == "-m":
+                return argv[:i + 1], argv[i + 1:]
+            i += 2 if takes else 1
+            continue
+        return argv[:i + 1], argv[i + 1:]
+    return argv, []
+
+
+def _say(quiet, text):
+    # os.write, not sys.stderr: this may run in a signal handler that
+    # interrupted a write to sys.stderr, whose buffer refuses reentrant
+    # calls.
+    if not quiet:
+        try:
+            os.write(2, ("plop: %s\n" % text).encode("utf-8", "replace"))
+        except OSError:
+            pass
+
+
+def _check_output(ap, path):
+    d = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(d):
+        ap.exit(EXIT_USAGE, "plop: error: output directory '%s' does not "
+                            "exist\n" % d)
+    if not os.access(d, os.W_OK | os.X_OK):
+        ap.exit(EXIT_USAGE, "plop: error: output directory '%s' is not "
+                            "writable\n" % d)
+    if os.path.isdir(path):
+        ap.exit(EXIT_USAGE, "plop: error: output '%s' is a directory\n"
+                % path)
+
+
+def _print_exception(etype, value, tb):
+    """Prints an exception as `python script.py` would: without the
+    launcher frames at the top of its traceback."""
+    while tb is not None and is_launcher_file(tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    if hasattr(value, "with_traceback"):
+        value = value.with_traceback(tb)
+    sys.excepthook(etype, value, tb)
+
+
+_TIMERS = {"prof": "ITIMER_PROF", "virtual": "ITIMER_VIRTUAL",
+           "real": "ITIMER_REAL"}
+
+
+def _guard_signal(collector):
+    """While the program runs, makes signal.signal() and signal.setitimer()
+    refuse the signal and timer plop samples with, with a clear error,
+    rather than let the program silently take them over (its handler would
+    get plop's ticks, plop would get none).  Returns the undo function."""
+    sig = collector._sampler.signum
+    which = getattr(signal, _TIMERS[collector.mode])
+    orig_signal, orig_setitimer = signal.signal, signal.setitimer
+    signame = compat.signal_name(sig)
+    hint = ("plop samples with it in mode '%s'; run plop with another "
+            "--mode (%s)" % (collector.mode, ", ".join(
+                m for m in MODES if m != collector.mode)))
+
+    def guarded_signal(signalnum, handler):
+        if signalnum == sig and not collector.stopped:
+            raise RuntimeError("signal '%s' is in use: %s" % (signame, hint))
+        return orig_signal(signalnum, handler)
+
+    def guarded_setitimer(w, *args):
+        if w == which and not collector.stopped:
+            raise RuntimeError("timer '%s' is in use: %s"
+                               % (_TIMERS[collector.mode], hint))
+        return orig_setitimer(w, *args)
+
+    guarded_signal.__doc__ = orig_signal.__doc__
+    guarded_setitimer.__doc__ = orig_setitimer.__doc__
+    signal.signal, signal.setitimer = guarded_signal, guarded_setitimer
+
+    def undo():
+        signal.signal, signal.setitimer = orig_signal, orig_setitimer
+    return undo
+
+
+class _ExitSignals(object):
+    """plop's handlers for EXIT_SIGNALS, installed only on signals whose
+    action is the default one (a program started with SIGHUP ignored, under
+    nohup, keeps it ignored).  The handler runs in the main thread between
+    two bytecodes (CPython's signal machinery), calls finish(signum) once,
+    then restores the default action and re-sends the signal, so the
+    process dies of it as it would have without plop."""
+
+    def __init__(self, finish):
+        self._finish = finish
+        self._pid = os.getpid()
+        self._installed = []
+        self._finished = False
+
+    def install(self):
+        for name in EXIT_SIGNALS:
+            num = getattr(signal, name, None)
+            if num is not None and signal.getsignal(num) == signal.SIG_DFL:
+                signal.signal(num, self._handle)
+                self._installed.append(num)
+        return self
+
+    def restore(self):
+        """Gives back the default action to each signal still handled by
+        plop (not to one the program took over)."""
+        for num in self._installed:
+            if signal.getsignal(num) == self._handle:
+                signal.signal(num, signal.SIG_DFL)
+        self._installed = []
+
+    def _handle(self, signum, frame):
+        # A forked child of the program inherited this handler: it has no
+        # profile of its own to write.
+        if os.getpid() == self._pid and not self._finished:
+            self._finished = True
+            try:
+                self._finish(signum)
+            except Exception as e:
+                _say(False, "error: cannot write the profile on %s: %s"
+                     % (compat.signal_name(signum), e))
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        # Only if the signal is blocked in this thread: end as the shell
+        # reports a death by signal.
+        os._exit(128 + signum)
+
+
+def _run_target(opts, prog_args):
+    """Runs the program as `python script args` / `python -m module args`
+    would: sys.argv, sys.path[0], __main__, real file names in frames."""
+    if opts.module is not None:
+        sys.argv = [opts.module] + prog_args
+        sys.path[0] = os.getcwd()
+        runpy.run_module(opts.module, run_name="__main__", alter_sys=True)
+    else:
+        sys.argv = [opts.target] + prog_args
+        sys.path[0] = os.path.dirname(os.path.abspath(opts.target))
+        if os.path.isfile(opts.target):
+            _run_script(opts.target)
+        else:  # a directory or zip file with a __main__.py
+            runpy.run_path(opts.target, run_name="__main__")
+
+
+def _run_script(target):
+    """Runs a script file in a fresh __main__ module, as `python script`
+    does (runpy.run_path would set sys.argv[0] to the absolute path)."""
+    # `python script.py` makes the path absolute since 3.9
+    path = os.path.abspath(target) if sys.version_info >= (3, 9) else target
+    source = compat.read_source(target)
+    code = compile(source, path, "exec", dont_inherit=True)
+    main = types.ModuleType("__main__")
+    main.__dict__.update(__file__=path, __builtins__=compat.builtins,
+                         __cached__=None, __loader__=None, __package__=None,
+                         __spec__=None)
+    sys.modules["__main__"] = main
+    exec(code, main.__dict__)
+
+
+def main(argv=None):
+    """The command line; returns the exit status (or raises the program's
+    SystemExit or KeyboardInterrupt after writing the profile)."""
+    if argv is None:
+        argv = sys.argv[1:]
+    ap = _parser()
+    ours, prog_args = _split_argv(ap, list(argv))
+    opts = ap.parse_args(ours)
+    if opts.module is None and opts.target is None:
+        ap.error("a script or -m module is required")
+    if opts.module is not None and opts.target is not None:
+        prog_args = [opts.target] + list(opts.args) + prog_args
+    elif opts.args:
+        prog_args = list(opts.args) + prog_args
+    if opts.module is None and not os.path.exists(opts.target):
+        ap.exit(EXIT_USAGE, "plop: error: cannot open '%s': no such file\n"
+                % opts.target)
+    _check_output(ap, opts.output)
+    kwargs = dict(interval=opts.interval, mode=opts.mode, lines=opts.lines,
+                  max_stacks=opts.max_stacks, max_depth=opts.max_depth)
+    try:
+        collector = Collector(**kwargs)
+    except ValueError as e:
+        ap.error(str(e))
+    if opts.duration is not None and not opts.duration > 0:
+        ap.error("--duration must be a positive number of seconds")
+    if not opts.flush_interval >= 0:
+        ap.error("--flush-interval must be a number of seconds >= 0")
+
+    if opts.toggle_signal is not None:
+        return _main_toggled(ap, opts, prog_args, kwargs)
+
+    pid = os.getpid()
+    wall0 = compat.perf_counter()
+    try:
+        collector.start(duration=opts.duration)
+    except RuntimeError as e:
+        ap.exit(EXIT_USAGE, "plop: error: %s\n" % e)
+    checkpointer = None
+    if opts.flush_interval > 0:
+        checkpointer = Checkpointer(
+            lambda: write_profile(strip_launcher(collector.stack_counts),
+                                  opts.output, opts.format),
+            opts.flush_interval).start()
+
+    def finish(signum):
+        if checkpointer is not None:
+            checkpointer.stop()
+        collector.stop()
+        _write(opts, collector, compat.perf_counter() - wall0,
+               " (ended by %s)" % compat.signal_name(signum))
+
+    exit_signals = _ExitSignals(finish).install()
+    pending = None
+    unguard = _guard_signal(collector)
+    try:
+        _run_target(opts, prog_args)
+    except BaseException:
+        pending = sys.exc_info()
+    finally:
+        unguard()
+        if checkpointer is not None:
+            checkpointer.stop()
+        collector.stop()
+        exit_signals.restore()
+    wall = compat.perf_counter() - wall0
+    exc = pending[1] if pending else None
+    if os.getpid() != pid:
+        # a forked child of the program left through here: its parent
+        # writes the profile
+        if exc is not None:
+            raise exc
+        return 0
+    wrote = _write(opts, collector, wall)
+    if isinstance(exc, (SystemExit, KeyboardInterrupt)):
+        if not wrote and isinstance(exc, SystemExit) and not exc.code:
+            return EXIT_WRITE_FAILED
+        raise exc
+    if exc is not None:
+        _print_exception(*pending)
+        return 1
+    return 0 if wrote else EXIT_WRITE_FAILED
+
+
+def _main_toggled(ap, opts, prog_args, kwargs):
+    from plop.toggle import install_signal_toggle
+    try:
+        toggle = install_signal_toggle(
+            opts.toggle_signal, output=opts.output, format=opts.format,
+            duration=opts.duration, flush_interval=opts.flush_interval,
+            **kwargs)
+    except (ValueError, RuntimeError) as e:
+        ap.error(str(e))
+    _say(opts.quiet, "send signal %s to pid %d to start and stop "
+         "collecting" % (opts.toggle_signal, os.getpid()))
+    exit_signals = _ExitSignals(lambda signum: toggle.finish()).install()
+    try:
+        _run_target(opts, prog_args)
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except BaseException:
+        _print_exception(*sys.exc_info())
+        return 1
+    finally:
+        exit_signals.restore()
+    return 0
+
+
+def _write(opts, collector, wall, why=""):
+    stacks = strip_launcher(collector.stack_counts)
+    try:
+        write_profile(stacks, opts.output, opts.format)
+    except (OSError, IOError, ValueError) as e:
+        _say(False, "error: cannot write profile to '%s': %s"
+             % (opts.output, getattr(e, "strerror", None) or e))
+        return False
+    n = collector.samples_taken
+    if n == 0:
+        _say(opts.quiet, "no samples were taken (the program ran %.3f s); "
+             "wrote an empty profile to '%s'%s (try a shorter --interval, or "
+             "--mode real for programs that mostly wait)"
+             % (wall, opts.output, why))
+        return True
+    per = collector.sample_time / n * 1e6
+    pct = collector.sample_time / wall * 100 if wall > 0 else 0.0
+    msg = ("wrote %s to '%s'%s: %d samples, %d distinct stacks; overhead "
+           "%.1f us per sample, %.3f%% of %.2f s run time"
+           % (opts.format, opts.output, why, n, len(stacks), per, pct, wall))
+    if collector.overflow:
+        msg += ("; %d counts over the %d-stack cap went to the overflow "
+                "stack" % (collector.overflow, collector.max_stacks))
+    _say(opts.quiet, msg)
+    return True

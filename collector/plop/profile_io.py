@@ -1,0 +1,149 @@
+"""plop.profile_io: the text of a profile and writing it to a file.
+
+Shared by the API (write_profile), the CLI, the toggle, the checkpoints
+and the 0.4 formatters, so every writer produces the same bytes:
+
+- 'plop': repr() of the {stack: count} dict, the format of the original
+  plop.  Stacks are leaf-first tuples of (co_filename, line, co_name).  On
+  2.7, co_filename is a byte string and the repr is written as is (as the
+  original plop did, so ast.literal_eval under 2.7 reads it back, and
+  plop-render reads it as UTF-8); on 3.x the text is encoded as UTF-8 with
+  surrogateescape, so a file name that was not valid UTF-8 keeps its bytes.
+- 'flamegraph': collapsed stacks, root first, `name (file:line)` frames
+  joined by ';', a space and the count; one line per distinct rendered
+  stack, sorted.
+
+Files are written atomically (write_profile).  Stacks under the CLI carry
+the launcher's frames (plop's and runpy's) below the program's own;
+strip_launcher() removes them, so profiles read as under plain `python`.
+"""
+import os
+import runpy
+
+from plop import compat
+
+# The output formats, in the order --help lists them.  Adding one: a branch
+# in format_profile(); the CLI, the toggle and the API all read this tuple.
+FORMATS = ("plop", "flamegraph")
+
+_HERE = os.path.dirname(os.path.abspath(compat.source_path(__file__)))
+
+# Modules whose frames sit below the program's own under the CLI: the
+# `python -m plop.collector` / `python -m plop` entry points and the CLI
+# that runs the program, plus runpy.
+_LAUNCHER_FILES = frozenset(
+    [os.path.join(_HERE, n) for n in ("collector.py", "cli.py",
+                                      "__main__.py")]
+    + [os.path.abspath(compat.source_path(runpy.__file__))])
+
+# plop's own threads (the checkpoint writer): in the CPU modes a sample can
+# land on them; that time is plop's, not the program's.
+_OWN_THREAD_FILES = frozenset([os.path.join(_HERE, "checkpoint.py")])
+
+
+def _as_str(filename):
+    if isinstance(filename, bytes) and not compat.PY2:
+        return filename.decode("utf-8", "surrogateescape")
+    return filename
+
+
+def is_launcher_file(filename):
+    """True for the files of plop's launcher and runpy, whose frames sit
+    below the program's own when it runs under the CLI."""
+    filename = _as_str(filename)
+    if filename.startswith("<frozen runpy"):
+        return True
+    return os.path.abspath(filename) in _LAUNCHER_FILES
+
+
+def strip_launcher(stack_counts):
+    """A new {stack: count} without the launcher's frames at the root end
+    of each stack, so the program's stacks start at its '<module>' as under
+    plain `python`.  Stacks made of launcher frames only (samples taken
+    while runpy sets the program up or winds it down) and stacks of plop's
+    own checkpoint thread are plop's time and are dropped."""
+    out = {}
+    for stack, n in stack_counts.items():
+        end = len(stack)
+        while end > 0 and is_launcher_file(stack[end - 1][0]):
+            end -= 1
+        if end == 0:
+            continue
+        if any(os.path.abspath(_as_str(f[0])) in _OWN_THREAD_FILES
+               for f in stack[:end]):
+            continue
+        key = stack[:end]
+        out[key] = out.get(key, 0) + n
+    return out
+
+
+def flamegraph_lines(stack_counts):
+    """Collapsed-stack lines ("root;...;leaf COUNT\\n"), one per distinct
+    rendered stack, sorted."""
+    agg = {}
+    for stack, count in stack_counts.items():
+        key = ";".join("%s (%s:%d)" % (name, filename, line)
+                       for filename, line, name in reversed(stack))
+        agg[key] = agg.get(key, 0) + count
+    return ["%s %d\n" % (k, agg[k]) for k in sorted(agg)]
+
+
+def check_format(format):
+    """Raises ValueError unless `format` is one of FORMATS."""
+    if format not in FORMATS:
+        raise ValueError("unknown format %r (expected one of: %s)"
+                         % (format, ", ".join(FORMATS)))
+
+
+def format_profile(stack_counts, format="plop"):
+    """The text of a profile in `format` (one of FORMATS)."""
+    check_format(format)
+    if format == "plop":
+        return repr(dict(stack_counts)) + "\n"
+    return "".join(flamegraph_lines(stack_counts))
+
+
+def encode_profile(text):
+    """The bytes written for the text of a profile (see the module
+    docstring)."""
+    if isinstance(text, bytes):  # 2.7's str
+        return text
+    if compat.PY2:
+        return text.encode("utf-8")
+    return text.encode("utf-8", "surrogateescape")
+
+
+def write_bytes(data, path):
+    """Writes `data` to `path` atomically: to a temporary file in the same
+    directory, flushed to disk (fsync), then renamed over `path`, so a
+    reader never sees a partial file and a failure (no space, no
+    permission) leaves no truncated file and the previous one intact.
+    Raises OSError (IOError on 2.7) when the file cannot be written."""
+    path = compat.fspath(path)
+    d = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(d, ".%s.%d.%d.tmp" % (os.path.basename(path),
+                                             os.getpid(), compat.get_ident()))
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        try:
+            view = memoryview(data)
+            while len(view):
+                n = os.write(fd, view)
+                view = view[n:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        compat.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def write_profile(stack_counts, path, format="plop"):
+    """Writes stack_counts to `path` in `format` atomically (see
+    write_bytes).  Raises ValueError for an unknown format and OSError when
+    the file cannot be written."""
+    write_bytes(encode_profile(format_profile(stack_counts, format)), path)
