@@ -26,7 +26,9 @@ enum plop_exit {
     PLOP_EXIT_IO = 3,      /* cannot read an input or write the output */
     PLOP_EXIT_PARSE = 4,   /* malformed profile, or one past a limit */
     PLOP_EXIT_LAYOUT = 5,  /* Graphviz failed to lay out or render */
-    PLOP_EXIT_NOMEM = 6    /* out of memory */
+    PLOP_EXIT_NOMEM = 6,   /* out of memory */
+    PLOP_EXIT_BUDGET = 7   /* a --fail-if budget is broken (outputs are
+                            * written all the same) */
 };
 
 enum diag_kind {

@@ -34,6 +34,12 @@ enum render_color {
     RENDER_COLOR_HEAT = 1   /* pale to red by self samples */
 };
 
+/* What a comparison compares (--diff-mode); see diff.h. */
+enum render_diff_mode {
+    RENDER_DIFF_SHARE = 0,      /* each side's share of its own total */
+    RENDER_DIFF_ABSOLUTE = 1    /* sample counts */
+};
+
 struct render_opts {
     const char *const *inputs;  /* profile paths as given ("-" is stdin) */
     int ninputs;

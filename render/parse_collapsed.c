@@ -10,6 +10,11 @@
  * `func (file:line)` (plop, py-spy) keeps its file and line; any other
  * frame is a function name alone, with file "" and line 0 (plop 0.4's
  * stray `None 1` line is accepted as written: one frame named "None").
+ *
+ * A line with two counts, `root;...;leaf OLD NEW`, is the differential
+ * format of flamegraph.pl's difffolded.pl: OLD goes to the base side of a
+ * comparison and NEW to the new side (profile_add_pair()).  As in
+ * flamegraph.pl, two numbers at the end of a line are always two counts.
  * Blank lines are skipped; CRLF line ends, a UTF-8 byte order mark and
  * blanks around the line are fine.  Profile stacks are stored leaf first,
  * so each line's frame ids are reversed before they are added.
@@ -189,6 +194,22 @@ parse_line(struct cp *c, size_t st, size_t end)
     while (se > st && is_blank(b[se - 1])) {
         se--;
     }
+    /* A second number before the count: a differential line. */
+    size_t k0 = se;
+    while (k0 > st && is_digit(b[k0 - 1])) {
+        k0--;
+    }
+    int pair = k0 < se && k0 > st && is_blank(b[k0 - 1]);
+    uint64_t count_base = 0;
+    if (pair) {
+        if (digits_value(b, k0, se, PROFILE_MAX_COUNT, &count_base) < 0) {
+            return fail_too_large(c, "count", k0, se, PROFILE_MAX_COUNT);
+        }
+        se = k0;
+        while (se > st && is_blank(b[se - 1])) {
+            se--;
+        }
+    }
 
     uint32_t depth = 0;
     uint32_t *ids = p->ids;
@@ -222,7 +243,8 @@ parse_line(struct cp *c, size_t st, size_t end)
         ids[i] = ids[j];
         ids[j] = t;
     }
-    if (profile_add_stack(p, ids, depth, count) < 0) {
+    if ((pair ? profile_add_pair(p, ids, depth, count_base, count)
+              : profile_add_stack(p, ids, depth, count)) < 0) {
         return fail(c, k, "total count is larger than the limit %llu",
                     (unsigned long long)PROFILE_MAX_TOTAL);
     }

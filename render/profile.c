@@ -27,6 +27,7 @@ profile_init(struct profile *p, struct arena *a)
     p->ftab = arena_calloc(a, FTAB_INITIAL, sizeof(uint32_t));
     p->ftab_mask = FTAB_INITIAL - 1;
     p->max_frames = PROFILE_MAX_FRAMES;
+    p->side = PROFILE_SIDE_NEW;
     static uint64_t seed;
     if (seed == 0) {
         if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK)
@@ -267,31 +268,66 @@ profile_intern(struct profile *p, const char *file, size_t flen, long line,
 
 /* ---------------------------------------------------------------- stacks */
 
-int
-profile_add_stack(struct profile *p, const uint32_t *ids, uint32_t depth,
-                  uint64_t count)
+static void
+push_stack(struct profile *p, const uint32_t *copy, uint32_t depth,
+           uint64_t count, uint32_t side)
 {
-    if (count == 0 || depth == 0) {
-        return 0;
-    }
-    if (count > PROFILE_MAX_TOTAL || p->total > PROFILE_MAX_TOTAL - count) {
-        return -1;
-    }
     if (p->nstacks == p->stacks_cap) {
         size_t cap = p->stacks_cap ? p->stacks_cap * 2 : STACKS_INITIAL;
         p->stacks = arena_grow(p->arena, p->stacks, p->nstacks, cap,
                                sizeof(struct stack));
         p->stacks_cap = cap;
     }
-    uint32_t *copy = arena_alloc(p->arena, (size_t)depth * sizeof(uint32_t));
-    memcpy(copy, ids, (size_t)depth * sizeof(uint32_t));
     struct stack *s = &p->stacks[p->nstacks++];
     s->frames = copy;
     s->depth = depth;
+    s->side = side;
     s->count = count;
     p->total += count;
+    p->side_total[side] += count;
     if (depth > p->max_depth) {
         p->max_depth = depth;
     }
+}
+
+/* Adds count_a on side `side_a` and count_b on the new side (when
+ * side_a is the base side), one copy of the ids for both. */
+static int
+profile_add_pair_side(struct profile *p, const uint32_t *ids,
+                      uint32_t depth, uint64_t count_a, uint64_t count_b,
+                      uint32_t side_a)
+{
+    if (depth == 0 || (count_a == 0 && count_b == 0)) {
+        return 0;
+    }
+    if (count_a > PROFILE_MAX_TOTAL || count_b > PROFILE_MAX_TOTAL
+        || p->total > PROFILE_MAX_TOTAL - count_a
+        || p->total + count_a > PROFILE_MAX_TOTAL - count_b) {
+        return -1;
+    }
+    uint32_t *copy = arena_alloc(p->arena, (size_t)depth * sizeof(uint32_t));
+    memcpy(copy, ids, (size_t)depth * sizeof(uint32_t));
+    if (count_a > 0) {
+        push_stack(p, copy, depth, count_a, side_a);
+    }
+    if (count_b > 0) {
+        push_stack(p, copy, depth, count_b, PROFILE_SIDE_NEW);
+    }
     return 0;
+}
+
+int
+profile_add_stack(struct profile *p, const uint32_t *ids, uint32_t depth,
+                  uint64_t count)
+{
+    return profile_add_pair_side(p, ids, depth, count, 0, p->side);
+}
+
+int
+profile_add_pair(struct profile *p, const uint32_t *ids, uint32_t depth,
+                 uint64_t count_base, uint64_t count_new)
+{
+    p->has_pairs = 1;
+    return profile_add_pair_side(p, ids, depth, count_base, count_new,
+                                 PROFILE_SIDE_BASE);
 }

@@ -41,8 +41,15 @@ struct frame {
 struct stack {
     const uint32_t *frames; /* frame ids, leaf first; arena-owned */
     uint32_t depth;         /* >= 1 */
+    uint32_t side;          /* PROFILE_SIDE_BASE or PROFILE_SIDE_NEW */
     uint64_t count;         /* >= 1 (stacks with count 0 are dropped) */
 };
+
+/* Which side of a comparison a stack belongs to (diff.h): the profiles
+ * given with --base, or the others.  Without a comparison every stack is
+ * PROFILE_SIDE_NEW. */
+#define PROFILE_SIDE_BASE 0u
+#define PROFILE_SIDE_NEW 1u
 
 struct profile {
     struct arena *arena;
@@ -55,6 +62,13 @@ struct profile {
     uint64_t total;         /* sum of counts; overflow is a parse error */
     uint32_t max_depth;     /* deepest stack seen */
     int ninputs;            /* inputs loaded so far (load.h) */
+    uint32_t side;          /* side of the stacks added next (default
+                             * PROFILE_SIDE_NEW; main.c sets BASE while it
+                             * loads --base files) */
+    uint64_t side_total[2]; /* sum of counts per side */
+    int has_pairs;          /* a collapsed line had two counts (the
+                             * differential format): the profile is a
+                             * comparison even without --base */
 
     /* Private: the frame intern table (open addressing, power of two).
      * Its hash is seeded per process so that no input can be crafted to
@@ -92,16 +106,33 @@ int64_t profile_intern(struct profile *p, const char *file, size_t flen,
                        long line, const char *func, size_t fnlen);
 
 /*
- * Appends a stack of `depth` >= 1 frame ids (leaf first), copying the
- * ids.  A count of 0 is accepted and dropped.  Returns -1 if the total
- * would exceed PROFILE_MAX_TOTAL (caller reports it; nothing is added),
- * else 0.
+ * Appends a stack of `depth` >= 1 frame ids (leaf first) on side
+ * p->side, copying the ids.  A count of 0 is accepted and dropped.
+ * Returns -1 if the total would exceed PROFILE_MAX_TOTAL (caller reports
+ * it; nothing is added), else 0.
  */
 int profile_add_stack(struct profile *p, const uint32_t *ids, uint32_t depth,
                       uint64_t count);
 
 /*
- * A buffer of at least `n` bytes in scratch slot `which` (parsers use 0
+ * The same stack with a count on each side (a line "stack OLD NEW" of
+ * difffolded.pl's format): adds it as a PROFILE_SIDE_BASE stack of
+ * count_base and a PROFILE_SIDE_NEW stack of count_new (zeros dropped),
+ * sharing one copy of the ids, and sets p->has_pairs.  Returns -1 as
+ * profile_add_stack() does, adding nothing.
+ */
+int profile_add_pair(struct profile *p, const uint32_t *ids, uint32_t depth,
+                     uint64_t count_base, uint64_t count_new);
+
+/*
+ * Parses buf[0..len) (the whole content of the input `name`, as named in
+ * diagnostics) into p.  `fmt` 0 detects the format from the first
+ * non-blank byte: '{' is repr, anything else collapsed.  On error fills d
+ * (file:line:col: error: ...) and returns -1; p may then hold part of the
+ * input and must not be rendered.
+ */
+int profile_parse(struct profile *p, const char *name, const char *buf,
+                  size_t len,  * A buffer of at least `n` bytes in scratch slot `which` (parsers use 0
  * and 1; profile_intern() uses 2 and 3), keeping
  * its first `keep` bytes.  Valid until the next call for that slot.
  */
