@@ -36,6 +36,7 @@
 #include "opts.h"
 
 struct arena;
+struct diff;
 struct profile;
 
 #define GRAPH_NO_NODE UINT32_MAX
@@ -86,6 +87,17 @@ struct graph {
     uint64_t profile_total; /* samples of the whole profile */
     size_t nstacks_kept;
 
+    /* A comparison (diff.h): set by diff_build(), which rewrote the
+     * counts above to the NEW side; NULL otherwise.  Writers ask it for
+     * the base side and the change. */
+    const struct diff *diff;
+
+    /* Node ids graph_prune() must show whatever their size (diff.c pins
+     * the functions that changed most); they count towards max_nodes.
+     * NULL/0 when none. */
+    const uint32_t *pinned;
+    uint32_t npinned;
+
     /* ---- filled by graph_prune() (zero/NULL before) ---- */
 
     /* Node ids shown, by decreasing inclusive, then self, then id. */
@@ -130,7 +142,8 @@ int graph_build(struct graph *g, struct arena *a,
  * Chooses what the picture shows, in pprof's order:
  *   1. drop nodes whose inclusive < node_fraction * total;
  *   2. of the rest keep the max_nodes largest by inclusive (ties: self,
- *      then node id);
+ *      then node id); g->pinned nodes are kept first, in any case, and
+ *      count towards max_nodes;
  *   3. walk every kept stack again skipping pruned frames: consecutive
  *      shown frames give a shown edge, bridged when no stack had them
  *      adjacent in the full graph;

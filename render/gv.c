@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "diff.h"
 #include "graph.h"
 #include "gv.h"
 #include "opts.h"
@@ -159,6 +160,14 @@ set_graph_attrs(Agraph_t *ag, const struct graph *g,
         strbuf_addf(sb, " (of %s before --focus/--ignore)",
                     present_count(g->profile_total, all));
     }
+    if (g->diff != NULL) {
+        const struct diff *df = g->diff;
+        strbuf_addf(sb, "\\lcompared with %s base samples (%s): red grew, "
+                    "green shrank, grey held",
+                    present_count(df->total[DIFF_BASE], tot),
+                    df->mode == RENDER_DIFF_ABSOLUTE ? "changes in samples"
+                                                     : "changes in points");
+    }
     strbuf_addf(sb, "\\l%s\\l", sum);
     set(ag, "label", take(sb));
     set(ag, "labelloc", "t");
@@ -195,8 +204,18 @@ add_node(Agraph_t *ag, const struct graph *g, uint32_t id,
     add_esc(sb, n->func, n->func_len, amp, LABEL_MAX);
     strbuf_addstr(sb, "\\n");
     add_esc(sb, loc, strlen(loc), amp, LABEL_MAX);
-    strbuf_addf(sb, "\\nself %.1f %%\\nincl %.1f %%", pct(n->self, g->total),
-                pct(n->incl, g->total));
+    const struct diff_node *dn = g->diff ? &g->diff->nodes[id] : NULL;
+    if (dn != NULL) {
+        char ls[64], li[64];
+        diff_label(g->diff, dn->self[DIFF_BASE], dn->self[DIFF_NEW], ls,
+                   sizeof(ls));
+        diff_label(g->diff, dn->incl[DIFF_BASE], dn->incl[DIFF_NEW], li,
+                   sizeof(li));
+        strbuf_addf(sb, "\\nself %s\\nincl %s", ls, li);
+    } else {
+        strbuf_addf(sb, "\\nself %.1f %%\\nincl %.1f %%",
+                    pct(n->self, g->total), pct(n->incl, g->total));
+    }
     set(an, "label", take(sb));
 
     add_esc(sb, n->func, n->func_len, amp, TOOLTIP_MAX);
@@ -206,13 +225,26 @@ add_node(Agraph_t *ag, const struct graph *g, uint32_t id,
                 present_count(n->self, cnt), pct(n->self, g->total));
     strbuf_addf(sb, "\\nincl %s samples (%.1f %%)",
                 present_count(n->incl, cnt), pct(n->incl, g->total));
+    if (dn != NULL) {
+        const struct diff *df = g->diff;
+        strbuf_addf(sb, "\\nbase: self %s samples (%.1f %%)",
+                    present_count(dn->self[DIFF_BASE], cnt),
+                    pct(dn->self[DIFF_BASE], df->total[DIFF_BASE]));
+        strbuf_addf(sb, ", incl %s samples (%.1f %%)",
+                    present_count(dn->incl[DIFF_BASE], cnt),
+                    pct(dn->incl[DIFF_BASE], df->total[DIFF_BASE]));
+    }
     set(an, "tooltip", take(sb));
 
     set(an, "id", name);
     double r = max_self ? sqrt((double)n->self / (double)max_self) : 0;
     snprintf(buf, sizeof(buf), "%.1f", 10.0 + 22.0 * r);
     set(an, "fontsize", buf);
-    present_node_color(g, id, o->color, color);
+    if (dn != NULL) {
+        diff_color(g->diff, dn->self[DIFF_BASE], dn->self[DIFF_NEW], color);
+    } else {
+        present_node_color(g, id, o->color, color);
+    }
     set(an, "fillcolor", color);
 }
 
@@ -238,8 +270,20 @@ add_edge(Agraph_t *ag, const struct graph *g, const struct graph_edge *e,
     /* grey for thin edges, darker for heavy ones */
     int shade = (int)lround(0xa0 - 0x80 * r);
     snprintf(buf, sizeof(buf), "#%02x%02x%02x", shade, shade, shade);
+    size_t ei = (size_t)(e - g->shown_edges);
+    const struct diff *df = g->diff;
+    uint64_t eb = df ? df->shown_edge_w[DIFF_BASE][ei] : 0;
+    if (df != NULL && diff_significant(df, eb, e->weight)) {
+        diff_line_color(df, eb, e->weight, buf);
+    }
     set(ae, "color", buf);
-    snprintf(buf, sizeof(buf), " %.1f %%", pct(e->weight, g->total));
+    if (df != NULL) {
+        char lb[64];
+        diff_label(df, eb, e->weight, lb, sizeof(lb));
+        snprintf(buf, sizeof(buf), " %s", lb);
+    } else {
+        snprintf(buf, sizeof(buf), " %.1f %%", pct(e->weight, g->total));
+    }
     /* xlabel, not label: dot turns edge labels into virtual nodes and
      * doubles the ranks, which made layout 3-5x slower on 80 nodes. */
     set(ae, "xlabel", buf);
@@ -249,9 +293,13 @@ add_edge(Agraph_t *ag, const struct graph *g, const struct graph_edge *e,
     add_esc(sb, from->func, from->func_len, amp, LABEL_MAX);
     strbuf_addstr(sb, " -> ");
     add_esc(sb, to->func, to->func_len, amp, LABEL_MAX);
-    strbuf_addf(sb, "\\n%s samples (%.1f %%)%s",
-                present_count(e->weight, cnt), pct(e->weight, g->total),
-                e->bridged ? "\\nthrough hidden functions" : "");
+    strbuf_addf(sb, "\\n%s samples (%.1f %%)",
+                present_count(e->weight, cnt), pct(e->weight, g->total));
+    if (df != NULL) {
+        strbuf_addf(sb, "\\nbase: %s samples (%.1f %%)",
+                    present_count(eb, cnt), pct(eb, df->total[DIFF_BASE]));
+    }
+    strbuf_addstr(sb, e->bridged ? "\\nthrough hidden functions" : "");
     set(ae, "tooltip", take(sb));
     if (e->bridged) {
         set(ae, "style", "dotted");

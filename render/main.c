@@ -24,12 +24,15 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "budget.h"
 #include "diag.h"
+#include "diff.h"
 #include "flame.h"
 #include "graph.h"
 #include "gv.h"
 #include "html.h"
 #include "load.h"
+#include "md.h"
 #include "opts.h"
 #include "profile.h"
 #include "strbuf.h"
@@ -97,6 +100,12 @@ write_txt(struct strbuf *out, struct render_job *job, struct diag *d)
 }
 
 static int
+write_md(struct strbuf *out, struct render_job *job, struct diag *d)
+{
+    return md_write(out, job->graph, job->opts, d);
+}
+
+static int
 write_html(struct strbuf *out, struct render_job *job, struct diag *d)
 {
     struct report_input in;
@@ -128,6 +137,7 @@ static const struct output_format formats[] = {
     {"pdf", ".pdf", write_graph},
     {"dot", ".dot", write_graph},
     {"txt", ".txt", write_txt},
+    {"md", ".md", write_md},
     {"html", ".html", write_html},
     {"flame.svg", ".flame.svg", write_flame},
 };
@@ -207,6 +217,15 @@ usage(FILE *f)
 "                         (default: graph)\n"
 "  --title TEXT           the picture's title (default: the first\n"
 "                         PROFILE's file name)\n"
+"  --base OLD             compare with the profile OLD (repeatable: several\n"
+"                         are merged): PROFILE is drawn coloured by change,\n"
+"                         red grew, green shrank, grey held\n"
+"  --diff-mode MODE       share (each side's share of its own total) or\n"
+"                         absolute (sample counts) (default: share)\n"
+"  --fail-if EXPR         exit %d when EXPR holds (repeatable), e.g.\n"
+"                         'self(json)>15%%', 'incl(app.py:render)>40%%',\n"
+"                         'total<1000', 'grow(self, mypkg.db)>5' (points);\n"
+"                         outputs are written all the same\n"
 "  --stats                print timings and sizes of each step to stderr\n"
 "  -h, --help             show this help and exit\n"
 "  --version              show the version and exit\n"
@@ -219,15 +238,17 @@ usage(FILE *f)
 "\n"
 "Exit status:\n"
 "  %d  success\n"
-"  %d  bad command line or regex, or no samples left after --focus/--ignore\n"
+"  %d  bad command line, regex or --fail-if, or no samples left after\n"
+"     --focus/--ignore\n"
 "  %d  cannot read an input or write the output\n"
 "  %d  malformed profile, or one past a limit\n"
 "  %d  Graphviz failed to lay out or render the graph\n"
-"  %d  out of memory\n",
+"  %d  out of memory\n"
+"  %d  a --fail-if budget is broken (one line each on stderr)\n",
             names, RENDER_DEFAULT_NODE_FRACTION, RENDER_DEFAULT_MAX_NODES,
-            RENDER_DEFAULT_EDGE_FRACTION, PLOP_EXIT_OK, PLOP_EXIT_USAGE,
-            PLOP_EXIT_IO, PLOP_EXIT_PARSE, PLOP_EXIT_LAYOUT,
-            PLOP_EXIT_NOMEM);
+            RENDER_DEFAULT_EDGE_FRACTION, PLOP_EXIT_BUDGET, PLOP_EXIT_OK,
+            PLOP_EXIT_USAGE, PLOP_EXIT_IO, PLOP_EXIT_PARSE, PLOP_EXIT_LAYOUT,
+            PLOP_EXIT_NOMEM, PLOP_EXIT_BUDGET);
 }
 
 static int
@@ -271,6 +292,9 @@ enum {
     OPT_TITLE,
     OPT_STATS,
     OPT_VIEW,
+    OPT_BASE,
+    OPT_DIFF_MODE,
+    OPT_FAIL_IF,
     OPT_VERSION
 };
 
@@ -292,6 +316,9 @@ static const struct option long_options[] = {
     {"title", required_argument, NULL, OPT_TITLE},
     {"stats", no_argument, NULL, OPT_STATS},
     {"view", required_argument, NULL, OPT_VIEW},
+    {"base", required_argument, NULL, OPT_BASE},
+    {"diff-mode", required_argument, NULL, OPT_DIFF_MODE},
+    {"fail-if", required_argument, NULL, OPT_FAIL_IF},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0}
@@ -388,6 +415,26 @@ parse_one(int c, const char *arg, struct render_opts *o, struct diag *d)
     case OPT_STATS:
         show_stats = 1;
         return 0;
+    case OPT_BASE:
+        ((const char **)o->bases)[o->nbases++] = arg;
+        return 0;
+    case OPT_DIFF_MODE:
+        if (strcmp(arg, "share") == 0) {
+            o->diff_mode = RENDER_DIFF_SHARE;
+        } else if (strcmp(arg, "absolute") == 0) {
+            o->diff_mode = RENDER_DIFF_ABSOLUTE;
+        } else {
+            diag_set(d, DIAG_USAGE, "error: --diff-mode wants 'share' or "
+                     "'absolute', not '%s'", arg);
+            return -1;
+        }
+        return 0;
+    case OPT_FAIL_IF:
+        if (budget_parse(&o->budgets[o->nbudgets], arg, d) != 0) {
+            return -1;
+        }
+        o->nbudgets++;
+        return 0;
     }
     diag_set(d, DIAG_USAGE, "error: unknown option");
     return -1;
@@ -404,6 +451,12 @@ parse_args(int argc, char **argv, struct render_opts *o, enum action *act,
     int c;
     *act = ACT_RENDER;
     opterr = 0;
+    /* Room for every --base and --fail-if argv can hold. */
+    o->bases = calloc((size_t)argc + 1, sizeof(*o->bases));
+    o->budgets = calloc((size_t)argc + 1, sizeof(*o->budgets));
+    if (o->bases == NULL || o->budgets == NULL) {
+        die_nomem(((size_t)argc + 1) * sizeof(*o->budgets));
+    }
     while ((c = getopt_long(argc, argv, ":o:T:h", long_options, NULL))
            != -1) {
         if (c == 'h') {
@@ -436,6 +489,9 @@ parse_args(int argc, char **argv, struct render_opts *o, enum action *act,
     int nstdin = 0;
     for (int i = 0; i < o->ninputs; i++) {
         nstdin += strcmp(o->inputs[i], "-") == 0;
+    }
+    for (int i = 0; i < o->nbases; i++) {
+        nstdin += strcmp(o->bases[i], "-") == 0;
     }
     if (nstdin > 1) {
         diag_set(d, DIAG_USAGE, "error: standard input ('-') given twice");
@@ -589,6 +645,13 @@ run(struct arena *a, struct render_opts *o, const struct output_format *fmt,
     struct profile prof;
     t[0] = now_seconds();
     profile_init(&prof, a);
+    prof.side = PROFILE_SIDE_BASE;
+    for (int i = 0; i < o->nbases; i++) {
+        if (load_file(&prof, o->bases[i], d) != 0) {
+            return -1;
+        }
+    }
+    prof.side = PROFILE_SIDE_NEW;
     for (int i = 0; i < o->ninputs; i++) {
         if (load_file(&prof, o->inputs[i], d) != 0) {
             return -1;
@@ -599,9 +662,29 @@ run(struct arena *a, struct render_opts *o, const struct output_format *fmt,
     if (graph_build(&g, a, &prof, o, d) != 0) {
         return -1;
     }
+    int is_diff = o->nbases > 0 || prof.has_pairs;
+    struct diff df;
+    if (is_diff) {
+        diff_build(&df, a, &g, o->diff_mode);
+        diff_pin_changes(&df, &g, a, o);
+    }
     t[2] = now_seconds();
     graph_prune(&g, a, o);
+    if (is_diff) {
+        diff_after_prune(&df, &g, a);
+    }
     t[3] = now_seconds();
+
+    /* Budgets are measured before anything is written, so a grow()
+     * without a base stops here with exit 2 and no output. */
+    struct budget_scope scope = {&prof, is_diff ? df.kept_both
+                                                : g.stack_kept,
+                                 is_diff, o->diff_mode};
+    for (int i = 0; i < o->nbudgets; i++) {
+        if (budget_eval(&o->budgets[i], a, &scope, d) != 0) {
+            return -1;
+        }
+    }
 
     struct render_job job;
     job.arena = a;
@@ -624,7 +707,18 @@ run(struct arena *a, struct render_opts *o, const struct output_format *fmt,
     if (show_stats) {
         print_stats(a, o, &prof, &g, t);
     }
-    return 0;
+    int broken = 0;
+    for (int i = 0; i < o->nbudgets; i++) {
+        const struct budget *b = &o->budgets[i];
+        if (b->broken) {
+            char what[160];
+            budget_describe(b, what, sizeof(what));
+            fprintf(stderr, "error: budget '%s' is broken: %s\n", b->text,
+                    what);
+            broken = 1;
+        }
+    }
+    return broken ? 1 : 0;
 }
 
 int
@@ -642,11 +736,21 @@ main(int argc, char **argv)
     if (rc == 0 && act == ACT_EXIT_OK) {
         return fflush(stdout) == 0 ? PLOP_EXIT_OK : PLOP_EXIT_IO;
     }
+    int broken = 0;
     if (rc == 0) {
         struct arena *a = arena_new();
         rc = run(a, &o, fmt, &d);
         arena_free(a);
+        if (rc > 0) {
+            broken = 1;
+            rc = 0;
+        }
     }
+    for (int i = 0; i < o.nbudgets; i++) {
+        budget_release(&o.budgets[i]);
+    }
+    free((void *)o.bases);
+    free(o.budgets);
     if (o.has_focus) {
         regfree(&o.focus_re);
     }
@@ -660,5 +764,5 @@ main(int argc, char **argv)
         }
         return plop_exit_code(d.kind);
     }
-    return PLOP_EXIT_OK;
+    return broken ? PLOP_EXIT_BUDGET : PLOP_EXIT_OK;
 }

@@ -15,6 +15,8 @@
 #include <regex.h>
 #include <stddef.h>
 
+struct budget;
+
 #define RENDER_DEFAULT_NODE_FRACTION 0.005
 #define RENDER_DEFAULT_EDGE_FRACTION 0.001
 #define RENDER_DEFAULT_MAX_NODES 80
@@ -70,6 +72,17 @@ struct render_opts {
 
     enum render_color color;
     const char *title;          /* NULL: the first input's base name */
+
+    /* A comparison (diff.h): --base profiles (argv strings in an array
+     * main.c allocates) and --diff-mode. */
+    const char *const *bases;
+    int nbases;
+    enum render_diff_mode diff_mode;
+
+    /* --fail-if budgets (budget.h), parsed by main.c, measured after the
+     * graph is built; -T md lists them with their results. */
+    struct budget *budgets;
+    int nbudgets;
 };
 
 /* Fills o with the defaults: every pointer NULL, format NULL (main.c
@@ -91,6 +104,11 @@ render_opts_init(struct render_opts *o)
     o->has_ignore = 0;
     o->color = RENDER_COLOR_FILE;
     o->title = NULL;
+    o->bases = NULL;
+    o->nbases = 0;
+    o->diff_mode = RENDER_DIFF_SHARE;
+    o->budgets = NULL;
+    o->nbudgets = 0;
 }
 
 #endif

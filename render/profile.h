@@ -125,14 +125,7 @@ int profile_add_pair(struct profile *p, const uint32_t *ids, uint32_t depth,
                      uint64_t count_base, uint64_t count_new);
 
 /*
- * Parses buf[0..len) (the whole content of the input `name`, as named in
- * diagnostics) into p.  `fmt` 0 detects the format from the first
- * non-blank byte: '{' is repr, anything else collapsed.  On error fills d
- * (file:line:col: error: ...) and returns -1; p may then hold part of the
- * input and must not be rendered.
- */
-int profile_parse(struct profile *p, const char *name, const char *buf,
-                  size_t len,  * A buffer of at least `n` bytes in scratch slot `which` (parsers use 0
+ * A buffer of at least `n` bytes in scratch slot `which` (parsers use 0
  * and 1; profile_intern() uses 2 and 3), keeping
  * its first `keep` bytes.  Valid until the next call for that slot.
  */

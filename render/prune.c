@@ -55,14 +55,27 @@ select_nodes(struct graph *g, struct arena *a, const struct render_opts *o)
     uint32_t n = 0;
     for (uint32_t i = 0; i < g->nnodes; i++) {
         g->nodes[i].shown_rank = GRAPH_NO_NODE;
-        if (g->nodes[i].incl >= g->node_cutoff) {
+    }
+    /* Pinned nodes first (shown_rank marks them for now). */
+    for (uint32_t k = 0; k < g->npinned; k++) {
+        uint32_t i = g->pinned[k];
+        if (g->nodes[i].shown_rank == GRAPH_NO_NODE) {
+            g->nodes[i].shown_rank = 0;
             cand[n++] = i;
         }
     }
-    qsort_r(cand, n, sizeof(*cand), rank_cmp, g);
-    if (o->max_nodes > 0 && n > (uint32_t)o->max_nodes) {
-        n = (uint32_t)o->max_nodes;
+    uint32_t npin = n;
+    for (uint32_t i = 0; i < g->nnodes; i++) {
+        if (g->nodes[i].incl >= g->node_cutoff
+            && g->nodes[i].shown_rank == GRAPH_NO_NODE) {
+            cand[n++] = i;
+        }
     }
+    qsort_r(cand + npin, n - npin, sizeof(*cand), rank_cmp, g);
+    if (o->max_nodes > 0 && n > (uint32_t)o->max_nodes) {
+        n = npin > (uint32_t)o->max_nodes ? npin : (uint32_t)o->max_nodes;
+    }
+    qsort_r(cand, n, sizeof(*cand), rank_cmp, g);
     g->shown = cand;
     g->nshown = n;
     g->shown_self = 0;

@@ -6,10 +6,12 @@
  *     self   self%    sum%        incl   incl%  function
  *    1,234  10.0 %   10.0 %      5,678  46.0 %  sort_records (/x/mixed.py:38)
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
+#include "diff.h"
 #include "graph.h"
 #include "opts.h"
 #include "present.h"
@@ -86,6 +88,66 @@ table(struct strbuf *out, const struct graph *g, uint32_t *ids,
     }
 }
 
+/* A comparison: the base's totals, then the largest increases and
+ * decreases of self share beyond noise (diff.h), at most `rows` each. */
+static void
+changes(struct strbuf *out, const struct graph *g, uint32_t rows)
+{
+    const struct diff *df = g->diff;
+    char a[32];
+    int abs = df->mode == RENDER_DIFF_ABSOLUTE;
+    strbuf_addf(out, "base: %s samples; changes in %s\n",
+                present_count(df->total[DIFF_BASE], a),
+                abs ? "samples" : "points of each side's share of its own "
+                                  "total");
+    uint32_t *ids = diff_order_by_change(df, g, out->arena);
+    for (int up = 1; up >= 0; up--) {
+        strbuf_addf(out, "\nlargest %s of self %s:\n",
+                    up ? "increases" : "decreases", abs ? "samples"
+                                                         : "share");
+        strbuf_addf(out, "%14s %14s %9s %12s  %s\n", "self before",
+                    "self now", "change", "incl change",
+                    "function (file:line)");
+        uint32_t shown = 0;
+        for (uint32_t k = 0; k < g->nnodes && shown < rows; k++) {
+            uint32_t id = up ? ids[k] : ids[g->nnodes - 1 - k];
+            const struct diff_node *n = &df->nodes[id];
+            double ch = diff_change(df, n->self[DIFF_BASE],
+                                    n->self[DIFF_NEW]);
+            if (up ? ch <= 0 : ch >= 0) {
+                break;
+            }
+            if (!diff_significant(df, n->self[DIFF_BASE],
+                                  n->self[DIFF_NEW])) {
+                continue;
+            }
+            double ich = diff_change(df, n->incl[DIFF_BASE],
+                                     n->incl[DIFF_NEW]);
+            if (abs) {
+                char b[32];
+                strbuf_addf(out, "%14s %14s %+9.0f %+12.0f  ",
+                            present_count(n->self[DIFF_BASE], a),
+                            present_count(n->self[DIFF_NEW], b), ch, ich);
+            } else {
+                strbuf_addf(out, "%12.1f %% %12.1f %% %+9.1f %+12.1f  ",
+                            diff_value(df, DIFF_BASE, n->self[DIFF_BASE]),
+                            diff_value(df, DIFF_NEW, n->self[DIFF_NEW]),
+                            round(ch * 10) / 10 + 0.0,
+                            round(ich * 10) / 10 + 0.0);
+            }
+            const struct graph_node *gn = &g->nodes[id];
+            add_clean(out, gn->func, gn->func_len);
+            strbuf_addstr(out, " (");
+            add_clean(out, gn->file, gn->file_len);
+            strbuf_addf(out, ":%ld)\n", gn->line);
+            shown++;
+        }
+        if (shown == 0) {
+            strbuf_addstr(out, "  (none beyond sampling noise)\n");
+        }
+    }
+}
+
 int
 text_write(struct strbuf *out, const struct graph *g,
            const struct render_opts *o, struct diag *d)
@@ -107,6 +169,9 @@ text_write(struct strbuf *out, const struct graph *g,
     }
     if (g->nnodes == 0) {
         return 0;
+    }
+    if (g->diff != NULL) {
+        changes(out, g, rows);
     }
     uint32_t *ids = arena_alloc(out->arena, g->nnodes * sizeof(*ids));
     for (uint32_t i = 0; i < g->nnodes; i++) {
