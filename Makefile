@@ -108,7 +108,7 @@ PYTHONS ?= $(sort $(wildcard /root/.pyenv/versions/3.[89].*/bin/python) \
 	$(wildcard /root/.pyenv/versions/3.1[0-9].*/bin/python))
 
 .PHONY: all deps render collector test test-c test-c-valgrind test-render test-render-asan \
-	test-collector test-collector-asan test-matrix test-viewer test-browser test-fuzz test-valgrind \
+	test-collector test-collector-asan test-diff test-matrix test-viewer test-browser test-fuzz test-valgrind \
 	bench bench-collector bench-render fuzz demo clean
 .DEFAULT_GOAL := all
 
@@ -262,6 +262,10 @@ test-collector-asan: $(EXT_ASAN) $(EXT_ASAN_PY)
 
 test-matrix:
 	$(Q)sh tests/run-matrix $(PYTHONS)
+
+# Comparisons and budgets: profiles made by the collector of $(PYTHON).
+test-diff: $(B)/plop-render $(EXT)
+	$(Q)$(PYTHON) tests/diff/run.py --binary $(B)/plop-render --python $(PYTHON)
 
 test-viewer: all
 	$(Q)PLOP_RENDER=$(abspath $(B))/plop-render PYTHONPATH=collector \

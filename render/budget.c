@@ -13,6 +13,7 @@
 #include "arena.h"
 #include "budget.h"
 #include "graph.h"
+#include "present.h"
 #include "profile.h"
 
 struct bp {
@@ -409,17 +410,27 @@ budget_unit(const struct budget *b)
 }
 
 void
+budget_format_value(const struct budget *b, double v, char *buf, size_t n)
+{
+    const char *unit = budget_unit(b);
+    if (strcmp(unit, "samples") == 0) {
+        char c[32];
+        double m = v < 0 ? -v : v;
+        present_count(m < 1e19 ? (uint64_t)(m + 0.5) : UINT64_MAX, c);
+        snprintf(buf, n, "%s%s", v < 0 ? "-" : "", c);
+    } else if (strcmp(unit, "points") == 0) {
+        snprintf(buf, n, "%+.2f", v);
+    } else {
+        snprintf(buf, n, "%.2f", v);
+    }
+}
+
+void
 budget_describe(const struct budget *b, char *buf, size_t n)
 {
     const char *unit = budget_unit(b);
     char v[48];
-    if (strcmp(unit, "samples") == 0) {
-        snprintf(v, sizeof(v), "%.0f", b->value);
-    } else if (strcmp(unit, "points") == 0) {
-        snprintf(v, sizeof(v), "%+.2f", b->value);
-    } else {
-        snprintf(v, sizeof(v), "%.2f", b->value);
-    }
+    budget_format_value(b, b->value, v, sizeof(v));
     snprintf(buf, n, "measured %s %s, limit %.*s %s", v, unit,
              (int)b->limit_len, b->limit_text, unit);
 }

@@ -109,6 +109,11 @@ int budget_eval(struct budget *b, struct arena *a,
  */
 void budget_describe(const struct budget *b, char *buf, size_t n);
 
+/* v in b's unit as budget_describe() writes it: "17.32" (%), "+4.10"
+ * (points) or "1,204" (samples), into buf of size n. */
+void budget_format_value(const struct budget *b, double v, char *buf,
+                         size_t n);
+
 /* The unit of b's numbers: "%", "points" or "samples" (after
  * budget_eval(): grow() is in samples with --diff-mode absolute). */
 const char *budget_unit(const struct budget *b);

@@ -47,7 +47,7 @@ struct arena;
 struct graph;
 
 #define DIFF_NOISE_Z 3.0
-#define DIFF_FULL_POINTS 10.0
+#define DIFF_FULL_POINTS 20.0
 
 /* Index of a side in the arrays below (PROFILE_SIDE_BASE / _NEW). */
 #define DIFF_BASE 0

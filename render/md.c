@@ -36,6 +36,27 @@ add_md(struct strbuf *sb, const char *s, size_t n)
     }
 }
 
+/* s as a code span (its '|' escaped, as GFM tables want even there),
+ * or as escaped text when it holds a backtick or a control byte. */
+static void
+add_code(struct strbuf *sb, const char *s)
+{
+    for (const char *p = s; *p; p++) {
+        if (*p == '`' || (unsigned char)*p < 0x20 || *p == 0x7f) {
+            add_md(sb, s, strlen(s));
+            return;
+        }
+    }
+    strbuf_addch(sb, '`');
+    for (const char *p = s; *p; p++) {
+        if (*p == '|') {
+            strbuf_addch(sb, '\\');
+        }
+        strbuf_addch(sb, *p);
+    }
+    strbuf_addch(sb, '`');
+}
+
 static void
 add_md_str(struct strbuf *sb, const char *s)
 {
@@ -63,8 +84,10 @@ add_function_cells(struct strbuf *out, const struct graph *g, uint32_t id)
     strbuf_addstr(out, "| ");
     add_md(out, n->func, n->func_len);
     strbuf_addstr(out, " | ");
-    present_short_loc(n, loc, sizeof(loc));
-    add_md_str(out, loc);
+    if (n->file_len > 0) {
+        present_short_loc(n, loc, sizeof(loc));
+        add_md_str(out, loc);
+    }
     strbuf_addstr(out, " |");
 }
 
@@ -120,17 +143,13 @@ budgets(struct strbuf *out, const struct render_opts *o)
         const struct budget *b = &o->budgets[i];
         const char *unit = budget_unit(b);
         strbuf_addstr(out, "| ");
-        add_md_str(out, b->text);
-        if (strcmp(unit, "samples") == 0) {
-            strbuf_addf(out, " | %.0f", b->value);
-        } else if (strcmp(unit, "points") == 0) {
-            strbuf_addf(out, " | %+.2f", b->value);
-        } else {
-            strbuf_addf(out, " | %.2f", b->value);
-        }
-        strbuf_addf(out, " %s | ", strcmp(unit, "%") == 0 ? "\\%" : unit);
+        add_code(out, b->text);
+        char v[48];
+        budget_format_value(b, b->value, v, sizeof(v));
+        strbuf_addf(out, " | %s", v);
+        strbuf_addf(out, " %s | ", unit);
         add_md(out, b->limit_text, b->limit_len);
-        strbuf_addf(out, " %s | %s |\n", strcmp(unit, "%") == 0 ? "\\%" : unit,
+        strbuf_addf(out, " %s | %s |\n", unit,
                     b->broken ? "\xe2\x9d\x8c fail" : "\xe2\x9c\x85 pass");
     }
 }
@@ -140,7 +159,7 @@ changes(struct strbuf *out, const struct graph *g, struct arena *a)
 {
     const struct diff *df = g->diff;
     uint32_t *ids = diff_order_by_change(df, g, a);
-    const char *unit = df->mode == RENDER_DIFF_ABSOLUTE ? "" : " \\%";
+    const char *unit = df->mode == RENDER_DIFF_ABSOLUTE ? "" : " %";
     for (int up = 1; up >= 0; up--) {
         strbuf_addf(out, "\n### Largest %s\n\n",
                     up ? "increases" : "decreases");
@@ -221,11 +240,11 @@ top(struct strbuf *out, const struct graph *g, uint32_t *ids, int by_self)
                 "|---|---|---:|---:|\n", by_self ? "self" : "inclusive");
     for (uint32_t r = 0; r < g->nnodes && r < MD_ROWS; r++) {
         const struct graph_node *n = &g->nodes[ids[r]];
-        if (n->incl == 0) {
-            break;      /* vanished functions of a comparison */
+        if ((by_self ? n->self : n->incl) == 0) {
+            break;      /* nothing more to list (or vanished functions) */
         }
         add_function_cells(out, g, ids[r]);
-        strbuf_addf(out, " %.1f \\%% | %.1f \\%% |\n", pct(n->self, g->total),
+        strbuf_addf(out, " %.1f %% | %.1f %% |\n", pct(n->self, g->total),
                     pct(n->incl, g->total));
     }
 }

@@ -24,7 +24,8 @@ struct profile;
 int parse_repr(struct profile *p, const char *name, const char *buf,
                size_t len, struct diag *d);
 
-/* Collapsed stacks "root;...;leaf COUNT", rules in parse_collapsed.c. */
+/* Collapsed stacks "root;...;leaf COUNT" (or "... OLD NEW", the
+ * differential format, profile_add_pair()), rules in parse_collapsed.c. */
 int parse_collapsed(struct profile *p, const char *name, const char *buf,
                     size_t len, struct diag *d);
 

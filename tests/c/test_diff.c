@@ -188,10 +188,10 @@ test_noise_and_colour(void)
     char c[8];
     diff_color(&df, 5000, 5100, c);
     CHECK_STR(c, "#e4e4e4");
-    /* Grew by 3 points: 0.25 + 0.75 * 0.3 = 0.475 of the way to red. */
+    /* Grew by 3 points: 0.25 + 0.75 * 0.15 = 0.3625 of the way to red. */
     diff_color(&df, 5000, 5300, c);
-    CHECK_STR(c, "#f4a39c");
-    /* Shrank by 10 points or more: full green. */
+    CHECK_STR(c, "#f6b4ae");
+    /* Shrank by 20 points or more: full green. */
     diff_color(&df, 5000, 3000, c);
     CHECK_STR(c, "#5cb85c");
     diff_line_color(&df, 5000, 5300, c);
