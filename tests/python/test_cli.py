@@ -239,6 +239,38 @@ class CliTest(unittest.TestCase):
         self.assertGreater(sum(counts.values()), 30)
         self.assertLess(sum(counts.values()), 90)
 
+    def test_abbreviated_long_options_work_as_in_argparse(self):
+        # --out is --output, --inter=... is --interval; the program's own
+        # options after the script stay the program's
+        r = self.run_cli(["--out", self.out, "--inter=0.005", "--fo",
+                          "flamegraph", "prog.py", "--out", "x"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.load_report()["argv"],
+                         ["prog.py", "--out", "x"])
+        with open(self.out) as f:
+            self.assertRegex(f.readline(), FLAME_LINE)
+
+    def test_ambiguous_or_unknown_long_option_gets_argparses_message(self):
+        for args, text in (
+                (["--ma", "5", "prog.py"],
+                 "ambiguous option: --ma could match --max-stacks, "
+                 "--max-depth"),
+                (["--no-such", "prog.py"],
+                 "unrecognized arguments: --no-such")):
+            r = self.run_cli(args)
+            self.assertEqual(r.returncode, EXIT_USAGE, (args, r.stderr))
+            self.assertIn(text, r.stderr)
+            self.assertNotIn("is required", r.stderr)
+            self.assertFalse(os.path.exists(self.report), args)
+
+    def test_help_lists_every_format_and_the_flush_interval(self):
+        from plop.collector import FORMATS
+        r = self.run_cli(["--help"])
+        for f in FORMATS:
+            self.assertIn(f, r.stdout)
+        self.assertIn("--flush-interval", r.stdout)
+        self.assertIn("SIGTERM", r.stdout)
+
     def test_help_documents_exit_codes(self):
         r = self.run_cli(["--help"])
         self.assertEqual(r.returncode, 0)

@@ -1,0 +1,301 @@
+"""Tests of how `python -m plop.collector` ends: on SIGTERM, SIGHUP and
+SIGINT the profile is written and the process ends as it would have under
+plain `python` (same signal or status, compared with a plain run of the
+same program); a program that handles the signal itself keeps its
+behaviour; --flush-interval checkpoints let a program that ends by
+os._exit() keep its profile up to the last interval, in the CLI and the
+toggle.
+
+The time a profile holds is checked against CPU time measured
+independently: the program's own time.thread_time() readings, and the
+child's rusage from the kernel (os.wait4)."""
+import ast
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import unittest
+
+COLLECTOR_DIR = os.path.dirname(os.path.dirname(
+    os.path.abspath(__import__("plop").__file__)))
+
+INTERVAL = 0.005
+
+# Burns `BURN` s of CPU, prints "ready <cpu>" then burns until a signal
+# ends it (or `END` says how to end by itself).
+PROG = textwrap.dedent("""\
+    import os, signal, sys, time
+
+    def work(sec):
+        end = time.thread_time() + sec
+        while time.thread_time() < end:
+            sum(range(300))
+
+    def main():
+        how = os.environ.get("HANDLE", "")
+        if how == "term-exit":
+            def on_term(signum, frame):
+                sys.stdout.write("handled %d\\n" % signum)
+                sys.stdout.flush()
+                sys.exit(5)
+            signal.signal(signal.SIGTERM, on_term)
+        if how == "fork":
+            pid = os.fork()
+            if pid == 0:
+                while True:
+                    work(0.05)
+            work(0.1)
+            os.kill(pid, signal.SIGTERM)
+            _, status = os.waitpid(pid, 0)
+            sys.stdout.write("child %d\\n" % os.WTERMSIG(status))
+            sys.stdout.flush()
+        work(float(os.environ.get("BURN", "0.3")))
+        sys.stdout.write("ready %.6f\\n" % time.thread_time())
+        sys.stdout.flush()
+        end = os.environ.get("END", "")
+        if end.startswith("_exit"):
+            work(float(end.split(":")[1]))
+            sys.stdout.write("exiting %.6f\\n" % time.thread_time())
+            sys.stdout.flush()
+            os._exit(7)
+        if end == "normal":
+            return
+        while True:
+            work(0.05)
+
+    main()
+    """)
+
+
+def _cpu(ru):
+    return ru.ru_utime + ru.ru_stime
+
+
+class Ended(object):
+    def __init__(self, status, rusage, lines):
+        self.signal = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+        self.code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+        self.cpu = _cpu(rusage)
+        self.lines = lines
+
+    def how(self):
+        return (self.signal, self.code)
+
+
+class SignalsTest(unittest.TestCase):
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="plop-sig-")
+        self.prog = os.path.join(self.dir, "prog.py")
+        with open(self.prog, "w") as f:
+            f.write(PROG)
+        self.out = os.path.join(self.dir, "out.plop")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def start(self, under_plop, env=None, args=(), preexec=None):
+        e = dict(os.environ, PYTHONPATH=COLLECTOR_DIR, PYTHONUNBUFFERED="1")
+        e.update(env or {})
+        if under_plop:
+            argv = ([sys.executable, "-m", "plop.collector", "-o", self.out,
+                     "--interval", str(INTERVAL)] + list(args) + ["prog.py"])
+        else:
+            argv = [sys.executable, "prog.py"]
+        return subprocess.Popen(argv, cwd=self.dir, env=e,
+                                stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE,
+                                universal_newlines=True,
+                                preexec_fn=preexec)
+
+    def wait_line(self, p, prefix, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            r, _, _ = select.select([p.stdout], [], [], 0.5)
+            if r:
+                line = p.stdout.readline()
+                if not line:
+                    break
+                if line.startswith(prefix):
+                    return line.split()
+        p.kill()
+        self.fail("no '%s' line from the program" % prefix)
+
+    def end(self, p, timeout=30):
+        deadline = time.time() + timeout
+        while True:
+            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.time() > deadline:
+                p.kill()
+                self.fail("the program did not end")
+            time.sleep(0.02)
+        p.returncode = 0  # reaped here; keeps Popen from waiting again
+        lines = p.stdout.read().splitlines()
+        self.stderr = p.stderr.read()
+        p.stdout.close()
+        p.stderr.close()
+        return Ended(status, ru, lines)
+
+    def run_until(self, sig, under_plop, **kw):
+        p = self.start(under_plop, **kw)
+        ready = float(self.wait_line(p, "ready")[1])
+        p.send_signal(sig)
+        return ready, self.end(p)
+
+    def load(self):
+        with open(self.out) as f:
+            return ast.literal_eval(f.read())
+
+    def assert_profile_holds(self, counts, at_least, at_most):
+        """The profile's time (counts x interval) lies between the CPU the
+        program measured before the signal and the CPU the kernel charged
+        the whole process (plus one interval per thread at each end)."""
+        seconds = sum(counts.values()) * INTERVAL
+        self.assertGreaterEqual(seconds, 0.8 * at_least - 2 * INTERVAL,
+                                (seconds, at_least))
+        self.assertLessEqual(seconds, 1.1 * at_most + 2 * INTERVAL,
+                             (seconds, at_most))
+        names = set(f[2] for s in counts for f in s)
+        self.assertIn("work", names)
+
+    def test_sigterm_and_sighup_write_then_die_of_the_signal(self):
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            _, plain = self.run_until(sig, under_plop=False)
+            self.assertEqual(plain.how(), (sig, None))
+            if os.path.exists(self.out):
+                os.unlink(self.out)
+            ready, ended = self.run_until(sig, under_plop=True)
+            self.assertEqual(ended.how(), plain.how(), self.stderr)
+            self.assertIn("ended by %s" % signal.Signals(sig).name,
+                          self.stderr)
+            self.assert_profile_holds(self.load(), ready, ended.cpu)
+
+    def test_sigint_writes_then_ends_as_python_does(self):
+        _, plain = self.run_until(signal.SIGINT, under_plop=False)
+        ready, ended = self.run_until(signal.SIGINT, under_plop=True)
+        self.assertEqual(ended.how(), plain.how(), self.stderr)
+        self.assertIn("KeyboardInterrupt", self.stderr)
+        self.assert_profile_holds(self.load(), ready, ended.cpu)
+
+    def test_programs_own_handler_runs_and_profile_written_at_exit(self):
+        env = {"HANDLE": "term-exit"}
+        _, plain = self.run_until(signal.SIGTERM, under_plop=False, env=env)
+        self.assertEqual(plain.how(), (None, 5))
+        ready, ended = self.run_until(signal.SIGTERM, under_plop=True,
+                                      env=env)
+        self.assertEqual(ended.how(), (None, 5), self.stderr)
+        self.assertIn("handled %d" % signal.SIGTERM, ended.lines)
+        self.assertNotIn("ended by", self.stderr)
+        self.assert_profile_holds(self.load(), ready, ended.cpu)
+
+    def test_ignored_signal_stays_ignored(self):
+        # as under nohup: SIGHUP ignored from the start is left alone
+        def ignore_hup():
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        p = self.start(True, preexec=ignore_hup)
+        self.wait_line(p, "ready")
+        p.send_signal(signal.SIGHUP)
+        time.sleep(0.3)
+        self.assertIsNone(p.poll(), "SIGHUP ended the program")
+        self.assertFalse(os.path.exists(self.out))
+        p.send_signal(signal.SIGTERM)
+        ended = self.end(p)
+        self.assertEqual(ended.how(), (signal.SIGTERM, None))
+        self.assertTrue(os.path.exists(self.out))
+
+    def test_forked_child_dies_of_sigterm_without_writing(self):
+        env = {"HANDLE": "fork", "END": "normal", "BURN": "0.1"}
+        p = self.start(True, env=env)
+        child = self.wait_line(p, "child")
+        ended = self.end(p)
+        self.assertEqual(child, ["child", str(int(signal.SIGTERM))])
+        self.assertEqual(ended.how(), (None, 0), self.stderr)
+        self.assertEqual(self.stderr.count("plop: "), 1, self.stderr)
+        self.assertIn("plop: wrote", self.stderr)
+        self.assertIn("work", repr(self.load()))
+
+    def test_os_exit_keeps_the_last_checkpoint(self):
+        # 1.2 s of CPU after a 0.1 s start, then os._exit(7): with 0.2 s
+        # checkpoints at most the last 0.2 s (of wall time, so of CPU too)
+        # is lost
+        env = {"BURN": "0.1", "END": "_exit:1.2"}
+        p = self.start(True, env=env, args=["--flush-interval", "0.2"])
+        exiting = float(self.wait_line(p, "exiting")[1])
+        ended = self.end(p)
+        self.assertEqual(ended.how(), (None, 7))
+        counts = self.load()
+        self.assert_profile_holds(counts, exiting - 0.2, ended.cpu)
+        self.assertEqual(os.listdir(self.dir), ["out.plop", "prog.py"])
+
+    def test_no_checkpoints_means_os_exit_loses_the_profile(self):
+        env = {"BURN": "0.1", "END": "_exit:0.3"}
+        p = self.start(True, env=env, args=["--flush-interval", "0"])
+        self.wait_line(p, "exiting")
+        ended = self.end(p)
+        self.assertEqual(ended.how(), (None, 7))
+        self.assertFalse(os.path.exists(self.out))
+
+    def test_bad_flush_interval_is_a_usage_error(self):
+        r = subprocess.run(
+            [sys.executable, "-m", "plop.collector", "--flush-interval",
+             "-1", "prog.py"], cwd=self.dir,
+            env=dict(os.environ, PYTHONPATH=COLLECTOR_DIR),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            universal_newlines=True, timeout=60)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--flush-interval", r.stderr)
+
+
+TOGGLED = textwrap.dedent("""\
+    import os, signal, sys, time
+    from plop.toggle import install_signal_toggle
+
+    def work(sec):
+        end = time.thread_time() + sec
+        while time.thread_time() < end:
+            sum(range(300))
+
+    install_signal_toggle("USR2", output=sys.argv[1], flush_interval=0.2,
+                          interval=%r, mode="prof")
+    os.kill(os.getpid(), signal.SIGUSR2)
+    t0 = time.thread_time()
+    work(1.0)
+    sys.stdout.write("exiting %%.6f\\n" %% (time.thread_time() - t0))
+    sys.stdout.flush()
+    os._exit(0)
+    """ % INTERVAL)
+
+
+class ToggleCheckpointTest(unittest.TestCase):
+
+    setUp = SignalsTest.setUp
+    tearDown = SignalsTest.tearDown
+    load = SignalsTest.load
+
+    def test_toggle_checkpoints_a_running_collection(self):
+        prog = os.path.join(self.dir, "toggled.py")
+        with open(prog, "w") as f:
+            f.write(TOGGLED)
+        r = subprocess.run([sys.executable, prog, self.out],
+                           env=dict(os.environ, PYTHONPATH=COLLECTOR_DIR),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        burned = float(r.stdout.split()[1])
+        counts = self.load()
+        seconds = sum(counts.values()) * INTERVAL
+        self.assertGreaterEqual(seconds, 0.8 * (burned - 0.2) - 0.01,
+                                (seconds, burned))
+        self.assertLessEqual(seconds, 1.1 * burned + 0.05)
+
+
+
+if __name__ == "__main__":
+    unittest.main()
