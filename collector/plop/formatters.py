@@ -8,11 +8,12 @@ format(collector) returns the text, store(collector, filename) writes it;
 both read collector.stack_counts, so they take any plop Collector.  The
 text is what plop.profile_io writes, with these differences kept from 0.4:
 
-- PlopFormatter.format returns the repr with no newline at the end, and
-  keeps only the max_stacks most frequent stacks (default 50, as 0.4's
-  argument and its CLI's --max-stacks said).  0.4 ignored the argument and
-  always kept 50: here the argument is honoured, and None keeps every
-  stack.  Stacks of equal count are kept in a fixed order (by stack).
+- PlopFormatter.format returns the repr with no newline at the end, most
+  frequent stack first, and keeps only the max_stacks most frequent stacks
+  (default 50, as 0.4's argument and its CLI's --max-stacks said).  0.4
+  ignored the argument and always kept 50: here the argument is honoured,
+  and None keeps every stack.  Stacks of equal count come in a fixed order
+  (by stack), not in 0.4's order of first appearance.
 - FlamegraphFormatter.format: one line per distinct stack with its total,
   sorted.  0.4 wrote one line per run of identical consecutive samples
   and began with a bogus "None 1" line; flamegraph.pl and plop-render add
@@ -44,12 +45,12 @@ class PlopFormatter(CollectorFormatter):
         self.max_stacks = max_stacks
 
     def format(self, collector):
-        counts = collector.stack_counts
-        if self.max_stacks is not None and len(counts) > self.max_stacks:
-            kept = sorted(counts.items(),
-                          key=lambda kv: (-kv[1], kv[0]))[:self.max_stacks]
-            counts = dict(kept)
-        return repr(dict(counts))
+        # most frequent first, as 0.4 wrote them; ties in a fixed order
+        kept = sorted(collector.stack_counts.items(),
+                      key=lambda kv: (-kv[1], kv[0]))
+        if self.max_stacks is not None:
+            kept = kept[:self.max_stacks]
+        return repr(dict(kept))
 
 
 class FlamegraphFormatter(CollectorFormatter):
