@@ -1,6 +1,7 @@
 """plop.viewer over real HTTP: a real viewer subprocess on a free port, a
 real plop-render, real files, symlinks and signals."""
 import html
+import http.client
 import os
 import shutil
 import signal
@@ -300,6 +301,76 @@ class TestReports(ViewerCase):
         status, _, body = self.get("/")
         self.assertEqual(status, 200)
         self.assertIn(b"bad&lt;b&gt;&amp;.out", body)
+
+
+class TestFileRaces(ViewerCase):
+    """Profiles rewritten in place while the viewer reads them (`curl -o
+    live.out` truncates, then writes): the index and /raw never kill the
+    server (a mapped file truncated under its reader raises SIGBUS), the
+    index shows a count or a dash, /raw sends what it announced or closes
+    the connection, and the server keeps serving."""
+
+    ROUNDS = 300
+
+    def big_profile(self, entries):
+        return "{%s}\n" % ", ".join(
+            "(('/src/app%d.py', %d, 'f%d'), ('/src/main.py', 1, 'main')): %d"
+            % (i, i, i, 1 + i % 7) for i in range(entries))
+
+    def test_truncating_profiles_under_the_running_viewer(self):
+        text = self.big_profile(60000).encode()       # about 4 MB
+        total = sum(1 + i % 7 for i in range(60000))
+        names = ["live%d.out" % i for i in range(3)]
+        for n in names:
+            with open(os.path.join(self.data, n), "wb") as f:
+                f.write(text)
+        proc = self.start()
+        done = threading.Event()
+        rounds = [0]
+
+        def truncate_forever():
+            # in place, as curl -o does: O_TRUNC, then the bytes in pieces
+            while not done.is_set():
+                for n in names:
+                    with open(os.path.join(self.data, n), "wb") as f:
+                        for i in range(0, len(text), 1 << 20):
+                            f.write(text[i:i + (1 << 20)])
+                            f.flush()
+                    rounds[0] += 1
+
+        t = threading.Thread(target=truncate_forever)
+        t.start()
+        seen = set()
+        try:
+            deadline = time.monotonic() + support.WAIT
+            while rounds[0] < self.ROUNDS and time.monotonic() < deadline:
+                status, _, body = self.get("/")
+                self.assertEqual(status, 200)
+                self.assertIsNone(proc.poll(), "the viewer died")
+                page = body.decode("utf-8")
+                for n in names:
+                    row = page[page.find('href="/report/%s"' % n):]
+                    cell = row.split("</tr>")[0].split(
+                        '<td class="num">')[2].split("<")[0]
+                    seen.add(cell)
+                try:
+                    status, _, body = self.get("/raw/" + names[0])
+                    self.assertEqual(status, 200)
+                    self.assertLessEqual(len(body), len(text))
+                except (http.client.IncompleteRead, ConnectionError):
+                    pass  # a body cut short by a truncation: allowed
+        finally:
+            done.set()
+            t.join()
+        self.assertGreaterEqual(rounds[0], self.ROUNDS)
+        self.assertIsNone(proc.poll(), "the viewer died")
+        # every count shown is the whole file's, a partial one, or a dash
+        for cell in seen:
+            self.assertTrue(cell == "&mdash;" or
+                            0 <= int(cell.replace(",", "")) <= total, cell)
+        # and once the files hold still, the exact count
+        page = self.get("/")[2].decode("utf-8")
+        self.assertIn(">{:,}<".format(total), page)
 
 
 class TestTraversal(ViewerCase):
