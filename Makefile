@@ -108,7 +108,7 @@ PYTHONS ?= $(sort $(wildcard /root/.pyenv/versions/3.[89].*/bin/python) \
 	$(wildcard /root/.pyenv/versions/3.1[0-9].*/bin/python))
 
 .PHONY: all deps render collector test test-c test-c-valgrind test-render test-render-asan \
-	test-collector test-collector-asan test-diff test-matrix test-viewer test-browser test-fuzz test-valgrind \
+	test-collector test-collector-asan test-diff test-matrix test-foreign test-long test-viewer test-browser test-fuzz test-valgrind \
 	bench bench-collector bench-render fuzz demo clean
 .DEFAULT_GOAL := all
 
@@ -266,6 +266,15 @@ test-matrix:
 # Comparisons and budgets: profiles made by the collector of $(PYTHON).
 test-diff: $(B)/plop-render $(EXT)
 	$(Q)$(PYTHON) tests/diff/run.py --binary $(B)/plop-render --python $(PYTHON)
+
+# CPython's own regression tests (signals, timers, EINTR, selectors,
+# asyncio, threads), plainly and under each mode: tests/foreign/run.py.
+# test-long adds the slow ones (io, subprocess, multiprocessing).
+test-foreign: $(EXT)
+	$(Q)PYTHONPATH=collector $(PYTHON) tests/foreign/run.py
+
+test-long: $(EXT)
+	$(Q)PYTHONPATH=collector $(PYTHON) tests/foreign/run.py --long
 
 test-viewer: all
 	$(Q)PLOP_RENDER=$(abspath $(B))/plop-render PYTHONPATH=collector \
