@@ -57,7 +57,7 @@ RENDER_OBJS := $(RENDER_SRCS:%.c=$(B)/%.o) $(B)/gen/templates.o
 RENDER_LIB_OBJS := $(RENDER_LIB_SRCS:%.c=$(B)/%.o) $(B)/gen/templates.o
 RENDER_CFLAGS := $(BASE_CFLAGS) $(GV_CFLAGS) -Irender -I$(B)/gen \
 	-DPLOP_VERSION='"$(VERSION)"'
-RENDER_LIBS := $(GV_LIBS) $(GV_PLUGIN_LIBS) -lm
+RENDER_LIBS := $(GV_LIBS) $(GV_PLUGIN_LIBS) -lz -lm
 
 # Sanitizer build of the same sources: build/asan/...
 A := $(B)/asan

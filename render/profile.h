@@ -69,6 +69,8 @@ struct profile {
     int has_pairs;          /* a collapsed line had two counts (the
                              * differential format): the profile is a
                              * comparison even without --base */
+    uint64_t period_ns;     /* nanoseconds per sample when an input says
+                             * (pprof's period), else 0 */
 
     /* Private: the frame intern table (open addressing, power of two).
      * Its hash is seeded per process so that no input can be crafted to
