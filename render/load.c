@@ -33,6 +33,7 @@
 #include "arena.h"
 #include "load.h"
 #include "parse.h"
+#include "pprof.h"
 #include "profile.h"
 
 /* ---------------------------------------------------------------- formats */
@@ -70,6 +71,7 @@ struct input_format {
 
 /* Detection order: the first row whose detector says yes. */
 static const struct input_format input_formats[] = {
+    {LOAD_FORMAT_PPROF, "pprof", pprof_sniff, parse_pprof},
     {LOAD_FORMAT_REPR, "repr", is_repr, parse_repr},
     {LOAD_FORMAT_COLLAPSED, "collapsed", NULL, parse_collapsed},
 };

@@ -5,6 +5,8 @@
  * the store: parsers only fill the store, the store knows no format.
  *
  * The input formats, in the order detection tries them:
+ *   pprof      gzip's magic bytes, or a binary profile.proto (pprof.h,
+ *              pprof_sniff())
  *   repr       the first non-blank byte (after a UTF-8 BOM) is '{'
  *   collapsed  anything else
  * A new format adds a row to the table in load.c (name, detector,
@@ -22,7 +24,8 @@ struct profile;
 enum load_format {
     LOAD_FORMAT_AUTO = 0,       /* detect from the content */
     LOAD_FORMAT_REPR = 1,
-    LOAD_FORMAT_COLLAPSED = 2
+    LOAD_FORMAT_COLLAPSED = 2,
+    LOAD_FORMAT_PPROF = 3
 };
 
 /* How standard input ("-") is named in diagnostics and titles. */

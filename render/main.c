@@ -34,7 +34,10 @@
 #include "load.h"
 #include "md.h"
 #include "opts.h"
+#include "pprof.h"
+#include "present.h"
 #include "profile.h"
+#include "speedscope.h"
 #include "strbuf.h"
 #include "text.h"
 
@@ -51,6 +54,9 @@ struct render_job {
     const struct render_opts *opts;
     struct strbuf svg;      /* the call graph as SVG, rendered on demand */
     int have_svg;
+    const size_t *stack_end;    /* input i's stacks end at stack_end[i + 1],
+                                 * the first begins at stack_end[0] */
+    int is_diff;                /* a comparison (--base, two-count lines) */
 };
 
 /* The call graph as SVG, rendered once and kept in job->svg (for writers
@@ -124,6 +130,66 @@ write_flame(struct strbuf *out, struct render_job *job, struct diag *d)
     return flame_svg_write(out, &in, d);
 }
 
+/* The conversions write one profile's samples: a comparison has two. */
+static int
+refuse_diff(const struct render_job *job, struct diag *d)
+{
+    if (job->is_diff) {
+        diag_set(d, DIAG_USAGE, "error: -T %s writes one profile, not a "
+                 "comparison (drop --base, or convert each side)",
+                 job->opts->format);
+        return -1;
+    }
+    return 0;
+}
+
+/* pprof: the interval from the profile where an input gave one, else
+ * --interval; the version and the inputs as comments. */
+static int
+write_pprof(struct strbuf *out, struct render_job *job, struct diag *d)
+{
+    const struct render_opts *o = job->opts;
+    if (refuse_diff(job, d) != 0) {
+        return -1;
+    }
+    const char **comments = arena_alloc(job->arena, (size_t)(o->ninputs + 1)
+                                        * sizeof(*comments));
+    comments[0] = "plop-render " PLOP_VERSION;
+    for (int i = 0; i < o->ninputs; i++) {
+        const char *name = strcmp(o->inputs[i], "-") == 0 ? LOAD_STDIN_NAME
+                                                          : o->inputs[i];
+        size_t n = strlen(name) + 8;
+        char *c = arena_alloc(job->arena, n);
+        snprintf(c, n, "input: %s", name);
+        comments[i + 1] = c;
+    }
+    struct pprof_meta m;
+    m.period_ns = job->prof->period_ns;
+    if (m.period_ns == 0) {
+        m.period_ns = (uint64_t)(o->interval * 1e9 + 0.5);
+    }
+    m.comments = comments;
+    m.ncomments = o->ninputs + 1;
+    return pprof_write(out, job->graph, &m, d);
+}
+
+static int
+write_speedscope(struct strbuf *out, struct render_job *job, struct diag *d)
+{
+    const struct render_opts *o = job->opts;
+    if (refuse_diff(job, d) != 0) {
+        return -1;
+    }
+    struct speedscope_meta m;
+    m.title = present_title(o->title, o->inputs, o->ninputs);
+    m.exporter = "plop-render " PLOP_VERSION;
+    m.inputs = o->inputs;
+    m.stack_begin = job->stack_end[0];
+    m.stack_end = job->stack_end + 1;
+    m.ninputs = o->ninputs;
+    return speedscope_write(out, job->graph, &m, d);
+}
+
 struct output_format {
     const char *name;       /* for -T/--format */
     const char *ext;        /* selects it from OUT's name (longest wins) */
@@ -140,6 +206,8 @@ static const struct output_format formats[] = {
     {"md", ".md", write_md},
     {"html", ".html", write_html},
     {"flame.svg", ".flame.svg", write_flame},
+    {"pprof", ".pb.gz", write_pprof},
+    {"speedscope", ".speedscope.json", write_speedscope},
 };
 
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
@@ -194,8 +262,9 @@ usage(FILE *f)
     fprintf(f,
 "usage: plop-render [options] PROFILE... -o OUT\n"
 "\n"
-"Renders plop profiles (repr-dict or collapsed stacks; several files are\n"
-"merged, '-' is standard input) as a pruned call graph.\n"
+"Renders plop profiles (repr-dict, collapsed stacks or pprof; several files\n"
+"are merged, '-' is standard input) as a pruned call graph, or converts\n"
+"them to pprof or speedscope.\n"
 "\n"
 "  -o, --output OUT       where to write; '-' is standard output (required)\n"
 "  -T, --format FMT       %s\n"
@@ -217,6 +286,8 @@ usage(FILE *f)
 "                         (default: graph)\n"
 "  --title TEXT           the picture's title (default: the first\n"
 "                         PROFILE's file name)\n"
+"  --interval SECONDS     time per sample for pprof's cpu values when the\n"
+"                         profile does not say (default: %g)\n"
 "  --base OLD             compare with the profile OLD (repeatable: several\n"
 "                         are merged): PROFILE is drawn coloured by change,\n"
 "                         red grew, green shrank, grey held\n"
@@ -246,7 +317,8 @@ usage(FILE *f)
 "  %d  out of memory\n"
 "  %d  a --fail-if budget is broken (one line each on stderr)\n",
             names, RENDER_DEFAULT_NODE_FRACTION, RENDER_DEFAULT_MAX_NODES,
-            RENDER_DEFAULT_EDGE_FRACTION, PLOP_EXIT_BUDGET, PLOP_EXIT_OK,
+            RENDER_DEFAULT_EDGE_FRACTION, RENDER_DEFAULT_INTERVAL,
+            PLOP_EXIT_BUDGET, PLOP_EXIT_OK,
             PLOP_EXIT_USAGE, PLOP_EXIT_IO, PLOP_EXIT_PARSE, PLOP_EXIT_LAYOUT,
             PLOP_EXIT_NOMEM, PLOP_EXIT_BUDGET);
 }
@@ -295,6 +367,7 @@ enum {
     OPT_BASE,
     OPT_DIFF_MODE,
     OPT_FAIL_IF,
+    OPT_INTERVAL,
     OPT_VERSION
 };
 
@@ -319,6 +392,7 @@ static const struct option long_options[] = {
     {"base", required_argument, NULL, OPT_BASE},
     {"diff-mode", required_argument, NULL, OPT_DIFF_MODE},
     {"fail-if", required_argument, NULL, OPT_FAIL_IF},
+    {"interval", required_argument, NULL, OPT_INTERVAL},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0}
@@ -415,6 +489,19 @@ parse_one(int c, const char *arg, struct render_opts *o, struct diag *d)
     case OPT_STATS:
         show_stats = 1;
         return 0;
+    case OPT_INTERVAL: {
+        char *iend;
+        errno = 0;
+        double iv = strtod(arg, &iend);
+        if (errno != 0 || iend == arg || *iend != '\0' || !(iv >= 1e-9)
+            || !(iv <= 1e6)) {
+            diag_set(d, DIAG_USAGE, "error: --interval wants seconds from "
+                     "1e-9 to 1e6, not '%s'", arg);
+            return -1;
+        }
+        o->interval = iv;
+        return 0;
+    }
     case OPT_BASE:
         ((const char **)o->bases)[o->nbases++] = arg;
         return 0;
@@ -652,10 +739,14 @@ run(struct arena *a, struct render_opts *o, const struct output_format *fmt,
         }
     }
     prof.side = PROFILE_SIDE_NEW;
+    size_t *stack_end = arena_alloc(a, (size_t)(o->ninputs + 1)
+                                    * sizeof(*stack_end));
+    stack_end[0] = prof.nstacks;
     for (int i = 0; i < o->ninputs; i++) {
         if (load_file(&prof, o->inputs[i], d) != 0) {
             return -1;
         }
+        stack_end[i + 1] = prof.nstacks;
     }
     t[1] = now_seconds();
     struct graph g;
@@ -693,6 +784,8 @@ run(struct arena *a, struct render_opts *o, const struct output_format *fmt,
     job.opts = o;
     strbuf_init(&job.svg, a);
     job.have_svg = 0;
+    job.stack_end = stack_end;
+    job.is_diff = is_diff;
 
     struct strbuf out;
     strbuf_init(&out, a);

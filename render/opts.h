@@ -20,6 +20,7 @@ struct budget;
 #define RENDER_DEFAULT_NODE_FRACTION 0.005
 #define RENDER_DEFAULT_EDGE_FRACTION 0.001
 #define RENDER_DEFAULT_MAX_NODES 80
+#define RENDER_DEFAULT_INTERVAL 0.01   /* seconds per sample (pprof's cpu) */
 
 /* What a node of the graph stands for (--granularity). */
 enum render_granularity {
@@ -72,6 +73,8 @@ struct render_opts {
 
     enum render_color color;
     const char *title;          /* NULL: the first input's base name */
+    double interval;            /* seconds per sample for pprof's cpu
+                                 * values when no input says (--interval) */
 
     /* A comparison (diff.h): --base profiles (argv strings in an array
      * main.c allocates) and --diff-mode. */
@@ -104,6 +107,7 @@ render_opts_init(struct render_opts *o)
     o->has_ignore = 0;
     o->color = RENDER_COLOR_FILE;
     o->title = NULL;
+    o->interval = RENDER_DEFAULT_INTERVAL;
     o->bases = NULL;
     o->nbases = 0;
     o->diff_mode = RENDER_DIFF_SHARE;

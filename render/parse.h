@@ -10,6 +10,10 @@
  * "name:line:col: error: ..." with the source line and a caret); p may
  * then hold part of the input and must not be rendered.  One pass over
  * the input, no allocation per token (the profile's scratch buffers).
+ *
+ * The binary pprof reader, parse_pprof(), is declared in pprof.h: its
+ * diagnostics are one line, "name: error: pprof byte N: ...", as a binary
+ * input has no source line to show.
  */
 #ifndef PLOP_PARSE_H
 #define PLOP_PARSE_H

@@ -47,7 +47,6 @@ enum {
     LINE_LINE = 2,
     FUNCTION_ID = 1,
     FUNCTION_NAME = 2,
-    FUNCTION_SYSTEM_NAME = 3,
     FUNCTION_FILENAME = 4,
     FUNCTION_START_LINE = 5
 };
@@ -253,8 +252,10 @@ pprof_encode(struct strbuf *out, const struct graph *g,
         const struct graph_node *node = &g->nodes[n];
         uint64_t name = strtab_id(&st, node->func, node->func_len);
         pb_put_uint(&msg, FUNCTION_ID, fn_id[n]);
+        /* No system name: pprof "demangles" a system name that equals
+         * the name, and strips <...> from it as C++ template arguments,
+         * which would turn <listcomp> into "". */
         pb_put_uint(&msg, FUNCTION_NAME, name);
-        pb_put_uint(&msg, FUNCTION_SYSTEM_NAME, name);
         pb_put_uint(&msg, FUNCTION_FILENAME,
                     strtab_id(&st, node->file, node->file_len));
         pb_put_uint(&msg, FUNCTION_START_LINE, (uint64_t)node->line);

@@ -8,6 +8,7 @@
 
 #include "arena.h"
 #include "graph.h"
+#include "load.h"
 #include "profile.h"
 #include "speedscope.h"
 #include "strbuf.h"
@@ -66,7 +67,7 @@ speedscope_write(struct strbuf *out, const struct graph *g,
     }
     strbuf_addstr(out, "]},\n\"profiles\":[");
 
-    size_t start = 0;
+    size_t start = m->stack_begin;
     for (int in = 0; in < m->ninputs; in++) {
         size_t end = m->stack_end[in];
         uint64_t total = 0;
@@ -76,7 +77,7 @@ speedscope_write(struct strbuf *out, const struct graph *g,
         strbuf_addstr(out, in ? ",\n{" : "\n{");
         strbuf_addstr(out, "\"type\":\"sampled\",\"name\":");
         const char *name = strcmp(m->inputs[in], "-") == 0
-            ? "<stdin>" : base_name(m->inputs[in]);
+            ? LOAD_STDIN_NAME : base_name(m->inputs[in]);
         add_json_str(out, name, strlen(name));
         strbuf_addf(out, ",\"unit\":\"none\",\"startValue\":0,"
                     "\"endValue\":%llu,\n\"samples\":[",

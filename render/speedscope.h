@@ -26,8 +26,10 @@ struct speedscope_meta {
     const char *title;              /* the file's name */
     const char *exporter;           /* e.g. "plop-render 0.5.0" */
     const char *const *inputs;      /* one profile per input: its name */
+    size_t stack_begin;             /* input 0's first stack */
     const size_t *stack_end;        /* input i holds profile stacks
-                                     * [stack_end[i-1], stack_end[i]) */
+                                     * [stack_end[i-1], stack_end[i]),
+                                     * input 0 [stack_begin, stack_end[0]) */
     int ninputs;
 };
 

@@ -476,8 +476,8 @@ test_speedscope(void)
     build(&g, &p, RENDER_GRAN_FUNCTION);
     const char *inputs[] = {"/tmp/a.out", "b.out"};
     size_t ends[] = {3, 5};
-    struct speedscope_meta m = {"t<itle>", "plop-render test", inputs, ends,
-                                2};
+    struct speedscope_meta m = {"t<itle>", "plop-render test", inputs, 0,
+                                ends, 2};
     struct strbuf out;
     strbuf_init(&out, A);
     CHECK_EQ_INT(speedscope_write(&out, &g, &m, &d), 0);
