@@ -271,6 +271,11 @@ static int
 intern(struct reader *r, size_t offset, const char *file, size_t flen,
        long line, const char *func, size_t fnlen, uint32_t *id)
 {
+    if (memchr(file, '\0', flen) != NULL || memchr(func, '\0', fnlen)
+        != NULL) {
+        return fail(r, offset, "a function or file name contains a NUL "
+                    "byte");
+    }
     int64_t rc = profile_intern(r->p, file, flen, line, func, fnlen);
     if (rc == -1) {
         return fail(r, offset, "number of distinct frames is larger than "
@@ -626,12 +631,11 @@ read_samples(struct reader *r)
         struct sample_state s = {0, 0, 0};
         pb_reader_sub(&sm, &r->top, &f);
         while ((src = next(r, &sm, &g)) > 0) {
-            if (g.number == 1) {
-                src = each_value(r, &g, add_location, &s);
-            } else if (g.number == 2) {
-                src = each_value(r, &g, add_value, &s);
+            if (g.number == 1
+                && each_value(r, &g, add_location, &s) != 0) {
+                return -1;
             }
-            if (src != 0) {
+            if (g.number == 2 && each_value(r, &g, add_value, &s) != 0) {
                 return -1;
             }
         }

@@ -364,6 +364,13 @@ test_bad_input(void)
     CHECK_EQ_INT(read_back(&q, sb.buf, sb.len, &d), 0);
     CHECK_STR(stacks_text(&q), "4 :7:f\n");
 
+    /* a label (field 3) and an unknown field are skipped */
+    static const unsigned char label[] = {0x0a, 1, 1, 0x1a, 0, 0x12, 1, 4,
+                                          0x78, 9};
+    minimal(&sb, label, sizeof(label));
+    CHECK_EQ_INT(read_back(&q, sb.buf, sb.len, &d), 0);
+    CHECK_STR(stacks_text(&q), "4 :7:f\n");
+
     /* unpacked repeated fields are read too */
     static const unsigned char unpacked[] = {0x08, 1, 0x08, 1, 0x10, 3};
     minimal(&sb, unpacked, sizeof(unpacked));
