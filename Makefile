@@ -108,7 +108,7 @@ PYTHONS ?= $(sort $(wildcard /root/.pyenv/versions/3.[89].*/bin/python) \
 	$(wildcard /root/.pyenv/versions/3.1[0-9].*/bin/python))
 
 .PHONY: all deps render collector test test-c test-c-valgrind test-render test-render-asan \
-	test-collector test-collector-asan test-diff test-matrix test-foreign test-long test-viewer test-browser test-fuzz test-valgrind \
+	test-collector test-collector-asan test-diff test-matrix test-foreign test-long test-viewer test-browser test-interop test-fuzz test-valgrind \
 	bench bench-collector bench-render fuzz demo clean
 .DEFAULT_GOAL := all
 
@@ -282,6 +282,11 @@ test-viewer: all
 
 test-browser: $(B)/plop-render
 	$(Q)sh tests/browser/run $(B)/plop-render
+
+# pprof files checked by the real `go tool pprof` (golang-go), round trips.
+test-interop: $(B)/plop-render
+	$(Q)PLOP_RENDER=$(abspath $(B))/plop-render \
+		$(PYTHON) tests/python/run.py tests/interop
 
 # ---------------------------------------------------------------- fuzzing
 $(B)/fuzz/fuzz_render: tests/fuzz/fuzz_render.c $(RENDER_LIB_SRCS) $(B)/gen/templates.c
