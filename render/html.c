@@ -26,6 +26,7 @@
 #include <strings.h>
 
 #include "arena.h"
+#include "diff.h"
 #include "flametree.h"
 #include "graph.h"
 #include "html.h"
@@ -86,6 +87,31 @@ add_stat(struct strbuf *sb, const char *label, uint64_t v)
                 present_count(v, buf));
 }
 
+/* A comparison: what the colours mean and what the base was. */
+static void
+add_diff_note(struct strbuf *sb, const struct report_input *in)
+{
+    const struct diff *df = in->graph->diff;
+    char a[32];
+    strbuf_addstr(sb, "<p class=\"diff-note\">compared with ");
+    int nb = in->opts ? in->opts->nbases : 0;
+    for (int i = 0; i < nb; i++) {
+        if (i > 0) {
+            strbuf_addstr(sb, " &middot; ");
+        }
+        strbuf_add_xml(sb, in->opts->bases[i], strlen(in->opts->bases[i]));
+    }
+    if (nb == 0) {
+        strbuf_addstr(sb, "the first counts of each line");
+    }
+    strbuf_addf(sb, " (%s samples): <span class=\"grew\">red grew</span>, "
+                "<span class=\"shrank\">green shrank</span>, "
+                "<span class=\"held\">grey held</span>; changes in %s</p>\n",
+                present_count(df->total[DIFF_BASE], a),
+                df->mode == RENDER_DIFF_ABSOLUTE
+                    ? "samples" : "points of each side's share");
+}
+
 static void
 add_header(struct strbuf *sb, const struct report_input *in)
 {
@@ -104,7 +130,11 @@ add_header(struct strbuf *sb, const struct report_input *in)
         }
         strbuf_add_xml(sb, in->inputs[i], strlen(in->inputs[i]));
     }
-    strbuf_addstr(sb, "</p>\n<dl class=\"stats\">\n");
+    strbuf_addstr(sb, "</p>\n");
+    if (g->diff != NULL) {
+        add_diff_note(sb, in);
+    }
+    strbuf_addstr(sb, "<dl class=\"stats\">\n");
     add_stat(sb, "samples", g->total);
     add_stat(sb, "stacks", g->nstacks_kept);
     add_stat(sb, g->granularity == RENDER_GRAN_LINE ? "lines" : "functions",
@@ -336,6 +366,28 @@ choose_edges(const struct graph *g, struct arena *a, unsigned char *keep)
     }
 }
 
+/* A comparison's columns: the base side's self and inclusive counts,
+ * and whether each change is beyond noise (diff.h), 1 or 0. */
+static void
+add_diff_columns(struct strbuf *sb, const struct diff *df, uint32_t n)
+{
+    static const char *const names[] = {"self0", "incl0", "moved"};
+    for (int c = 0; c < 3; c++) {
+        strbuf_addf(sb, "],\n\"%s\":[", names[c]);
+        for (uint32_t i = 0; i < n; i++) {
+            const struct diff_node *dn = &df->nodes[i];
+            unsigned long long v =
+                c == 0 ? dn->self[DIFF_BASE]
+                : c == 1 ? dn->incl[DIFF_BASE]
+                : (unsigned long long)(diff_significant(df, dn->self[0],
+                                                        dn->self[1])
+                                       || diff_significant(df, dn->incl[0],
+                                                           dn->incl[1]));
+            strbuf_addf(sb, i ? ",%llu" : "%llu", v);
+        }
+    }
+}
+
 static void
 add_data(struct strbuf *sb, const struct report_input *in)
 {
@@ -358,8 +410,15 @@ add_data(struct strbuf *sb, const struct report_input *in)
     pl.mask = tab - 1;
     pl.n = 0;
 
-    strbuf_addf(sb, "{\"version\":1,\"total\":%llu,\"files\":[",
+    strbuf_addf(sb, "{\"version\":1,\"total\":%llu,",
                 (unsigned long long)g->total);
+    if (g->diff != NULL) {
+        strbuf_addf(sb, "\"diff\":{\"total0\":%llu,\"mode\":\"%s\"},",
+                    (unsigned long long)g->diff->total[DIFF_BASE],
+                    g->diff->mode == RENDER_DIFF_ABSOLUTE ? "absolute"
+                                                          : "share");
+    }
+    strbuf_addstr(sb, "\"files\":[");
     /* Nodes are sorted by file first: equal files are neighbours. */
     uint32_t *file_ix = arena_alloc(a, (n ? n : 1) * sizeof(*file_ix));
     uint32_t nfiles = 0;
@@ -382,7 +441,12 @@ add_data(struct strbuf *sb, const struct report_input *in)
             strbuf_addch(sb, ',');
         }
         add_json_str(sb, g->nodes[i].func, g->nodes[i].func_len);
-        present_node_color(g, i, mode, hex);
+        if (g->diff != NULL) {
+            const struct diff_node *dn = &g->diff->nodes[i];
+            diff_color(g->diff, dn->self[DIFF_BASE], dn->self[DIFF_NEW], hex);
+        } else {
+            present_node_color(g, i, mode, hex);
+        }
         strbuf_addf(&cols, i ? ",%u" : "%u", palette_index(&pl, &colors, hex));
     }
     strbuf_addstr(sb, "],\n\"file\":[");
@@ -402,6 +466,9 @@ add_data(struct strbuf *sb, const struct report_input *in)
     for (uint32_t i = 0; i < n; i++) {
         strbuf_addf(sb, i ? ",%llu" : "%llu",
                     (unsigned long long)g->nodes[i].incl);
+    }
+    if (g->diff != NULL) {
+        add_diff_columns(sb, g->diff, n);
     }
     strbuf_addstr(sb, "],\n\"color\":[");
     strbuf_add(sb, cols.buf, cols.len);

@@ -14,6 +14,13 @@
  *   flame    the flame graph tree in preorder: f (function, -1 for the
  *            root), d (depth), v (samples); frames below flame.min samples
  *            were left out by plop-render (flame.omitted samples in all)
+ *   diff     only in a comparison (plop-render --base): total0 (the base
+ *            side's samples) and mode ("share": changes in points of each
+ *            side's share of its own total; "absolute": in samples).  Then
+ *            funcs also has self0 and incl0 (the base side's counts) and
+ *            moved (1 when the change is beyond sampling noise); total,
+ *            self, incl, edges and flame are the new side's, and colours
+ *            say grew (red), shrank (green) or held (grey).
  *
  * Every name from the profile reaches the page through textContent or
  * setAttribute, never through HTML parsing, so hostile names stay text.
@@ -33,6 +40,8 @@
         F.gnode[id] = "n" + id;
     });
     var total = data.total > 0 ? data.total : 1;
+    var D = data.diff || null;
+    var total0 = D && D.total0 > 0 ? D.total0 : 1;
     var state = {sel: -1, query: "", matches: null};
 
     var tooltip = document.getElementById("tooltip");
@@ -64,6 +73,27 @@
         var p = 100 * n / total;
         return (p >= 10 ? p.toFixed(1) : p >= 0.1 || p === 0 ? p.toFixed(2)
                 : p.toPrecision(2)) + "%";
+    }
+
+    function pct0(n) {
+        return (100 * n / total0).toFixed(1) + "%";
+    }
+
+    /* A comparison: new minus base of column key ("self" or "incl") of
+     * function i, in points of share or in samples (D.mode). */
+    function change(i, key) {
+        if (D.mode === "absolute") {
+            return F[key][i] - F[key + "0"][i];
+        }
+        return 100 * F[key][i] / total - 100 * F[key + "0"][i] / total0;
+    }
+
+    function fmtChange(v) {
+        if (D.mode === "absolute") {
+            return (v < 0 ? "-" : "+") + fmtInt(Math.abs(v));
+        }
+        var r = Math.round(v * 10) / 10;
+        return (r < 0 ? "-" : "+") + Math.abs(r).toFixed(1);
     }
 
     function fileOf(i) {
@@ -102,6 +132,12 @@
         if (i >= 0) {
             rows.push(["self", fmtInt(F.self[i]) + " samples", pct(F.self[i])]);
             rows.push(["inclusive", fmtInt(F.incl[i]) + " samples", pct(F.incl[i])]);
+            if (D) {
+                rows.push(["base self", fmtInt(F.self0[i]) + " samples", pct0(F.self0[i])]);
+                rows.push(["base incl.", fmtInt(F.incl0[i]) + " samples", pct0(F.incl0[i])]);
+                rows.push(["change", "self " + fmtChange(change(i, "self")),
+                           "incl. " + fmtChange(change(i, "incl"))]);
+            }
         }
         if (extra) {
             rows = rows.concat(extra);
@@ -675,6 +711,15 @@
         case "self": case "selfp":
             d = F.self[a] - F.self[b];
             break;
+        case "self0p":
+            d = F.self0[a] / total0 - F.self0[b] / total0;
+            break;
+        case "chg":
+            d = change(a, "self") - change(b, "self");
+            break;
+        case "ichg":
+            d = change(a, "incl") - change(b, "incl");
+            break;
         default:
             d = F.incl[a] - F.incl[b];
         }
@@ -710,6 +755,12 @@
         return td;
     }
 
+    function changeCell(i, key) {
+        var v = change(i, key);
+        var cls = !F.moved[i] ? "held" : v > 0 ? "up" : v < 0 ? "down" : "held";
+        return el("td", "num chg " + cls, fmtChange(v));
+    }
+
     function renderTable() {
         var rows = state.matches === null ? order : order.filter(function (i) {
             return state.matches[i] === 1;
@@ -743,6 +794,11 @@
             tr.appendChild(pctCell(F.self[i]));
             tr.appendChild(el("td", "num", fmtInt(F.incl[i])));
             tr.appendChild(pctCell(F.incl[i]));
+            if (D) {
+                tr.appendChild(el("td", "num", pct0(F.self0[i])));
+                tr.appendChild(changeCell(i, "self"));
+                tr.appendChild(changeCell(i, "incl"));
+            }
             frag.appendChild(tr);
         }
         while (tbody.firstChild) {
@@ -768,7 +824,25 @@
         }
     }
 
+    /* A comparison adds the base's self %, the self change (the default
+     * order) and the inclusive change. */
+    function addDiffColumns() {
+        document.getElementById("funcs").classList.add("diff");
+        var row = document.querySelector("#funcs thead tr");
+        [["self0p", "Base self %"], ["chg", "Self change"],
+         ["ichg", "Incl. change"]].forEach(function (c) {
+            var th = el("th", "num", c[1]);
+            th.setAttribute("data-key", c[0]);
+            th.setAttribute("scope", "col");
+            row.appendChild(th);
+        });
+        sortKey = "chg";
+    }
+
     function initTable() {
+        if (D) {
+            addDiffColumns();
+        }
         document.querySelectorAll("#funcs th").forEach(function (th) {
             th.addEventListener("click", function () {
                 var k = th.getAttribute("data-key");

@@ -82,6 +82,16 @@ function prepare() {
         svg: render(synth, path.join(OUT, "synthetic-10000.svg")),
         flame: render(synth, path.join(OUT, "synthetic-10000.flame.svg")),
     };
+    /* A comparison: the diff suite's fixture (tests/diff/fixtures). */
+    const diffDir = path.join(ROOT, "tests", "diff", "fixtures");
+    const diffArgs = ["--base", path.join(diffDir, "base.collapsed")];
+    const diffNew = path.join(diffDir, "new.collapsed");
+    files.diff = {
+        input: diffNew,
+        html: render(diffNew, path.join(OUT, "diff.html"), diffArgs),
+        svg: render(diffNew, path.join(OUT, "diff.svg"), diffArgs),
+        flame: render(diffNew, path.join(OUT, "diff.flame.svg"), diffArgs),
+    };
     files.hostile = {
         input: hostile,
         html: render(hostile, path.join(OUT, "hostile.html")),
@@ -532,6 +542,55 @@ test("the same profile gives a byte-identical page and flame SVG", async () => {
             assert.ok(a.equals(fs.readFileSync(again)), `${name}${ext} differs`);
         }
     }
+});
+
+test("the diff report: coloured graph and flame graph, a table sorted by change, base values in tooltips", async () => {
+    const { page, rec } = await open(F.diff.html);
+    const data = await pageData(page);
+    assert.deepStrictEqual(data.diff, { total0: 1000, mode: "share" });
+    assert.match(await page.textContent(".diff-note"),
+        /^compared with .*base\.collapsed \(1,000 samples\): red grew, green shrank, grey held/);
+    const heads = await page.$$eval("#funcs th", (th) => th.map((t) => t.textContent));
+    assert.deepStrictEqual(heads.slice(-3), ["Base self %", "Self change", "Incl. change"]);
+    /* Sorted by self change, largest increase first, by default. */
+    assert.deepStrictEqual(await rowTexts(page, 0), ["cache", "query", "handle", "main",
+        "parse", "legacy"]);
+    assert.deepStrictEqual(await rowTexts(page, 7), ["+25.0", "+10.0", "+0.0", "+0.0", "-15.0", "-20.0"]);
+    assert.deepStrictEqual(await rowTexts(page, 6), ["0.0%", "50.0%", "0.0%", "0.0%", "30.0%", "20.0%"]);
+    const classes = await page.$$eval("#funcs tbody tr td.chg:nth-child(8)", (td) => td.map((t) => t.className));
+    assert.deepStrictEqual(classes, ["num chg up", "num chg up", "num chg held", "num chg held",
+        "num chg down", "num chg down"]);
+    await page.click("#funcs th[data-key='chg']");
+    assert.strictEqual((await rowTexts(page, 0))[0].startsWith("legacy"), true, "ascending after a click");
+    /* The graph: grown functions red, shrunk green, held grey; the
+     * vanished function is drawn with its loss. */
+    const fill = async (name) => page.$eval(`#graph g#n${funcIndex(data, name)} polygon`,
+        (p) => p.getAttribute("fill"));
+    const rgb = (hex) => [1, 3, 5].map((k) => parseInt(hex.substr(k, 2), 16));
+    const [cr, cg] = rgb(await fill("cache"));
+    assert.ok(cr > cg + 60, "cache is red");
+    const [lr, lg] = rgb(await fill("legacy"));
+    assert.ok(lg > lr + 40, "legacy is green");
+    assert.strictEqual(await fill("main"), "#e4e4e4");
+    const legacyText = await page.textContent(`#graph g#n${funcIndex(data, "legacy")}`);
+    assert.ok(legacyText.includes("self 0.0 % (-20.0)"), legacyText);
+    /* The flame graph has NEW's shape (no legacy) in the same colours. */
+    const frames = await page.$$eval("#flame-svg g.fr", (gs) => gs.map((g) =>
+        [g.textContent, g.querySelector("rect").getAttribute("fill")]));
+    assert.ok(!frames.some(([t]) => t.startsWith("legacy")), "vanished function in the flame graph");
+    const cacheFrame = frames.find(([t]) => t.startsWith("cache"));
+    assert.ok(cacheFrame, "cache in the flame graph: " + JSON.stringify(frames));
+    assert.strictEqual(cacheFrame[1], await fill("cache"));
+    /* The tooltip says what the base had and the change. */
+    await page.hover(`#graph g#n${funcIndex(data, "query")}`);
+    const tip = page.locator("#tooltip");
+    await tip.waitFor({ state: "visible" });
+    const text = await tip.textContent();
+    assert.ok(text.includes("base self500 samples50.0%"), text);
+    assert.ok(text.includes("changeself +10.0incl. +10.0"), text);
+    await page.screenshot({ path: path.join(OUT, "diff.png"), fullPage: true });
+    await rec.check();
+    await page.close();
 });
 
 /* ------------------------------------------------------------ main */
