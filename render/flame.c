@@ -112,14 +112,14 @@ flame_svg_write(struct strbuf *out, const struct report_input *in,
     add_text(out, title, strlen(title), 120);
     strbuf_addstr(out, "</text>\n");
 
-    char total_s[32], min_s[32], omit_s[32];
+    char total_s[48], min_s[48], omit_s[48];
     strbuf_addf(out, "<text x=\"%.0f\" y=\"37\" fill=\"#5f6b7a\">"
-                "flame graph of %s samples", FLAME_PAD,
-                present_count(g->total, total_s));
+                "flame graph of %s", FLAME_PAD,
+                present_samples(g->total, total_s));
     if (t.omitted > 0) {
-        strbuf_addf(out, "; frames under %s samples left out (%s samples, "
-                    "%.2f %%)", present_count(t.min, min_s),
-                    present_count(t.omitted, omit_s),
+        strbuf_addf(out, "; frames under %s left out (%s, %.2f %%)",
+                    present_samples(t.min, min_s),
+                    present_samples(t.omitted, omit_s),
                     100.0 * (double)t.omitted / (double)g->total);
     }
     strbuf_addstr(out, "</text>\n");

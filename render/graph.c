@@ -308,6 +308,8 @@ graph_build(struct graph *g, struct arena *a, const struct profile *p,
         g->edges[i].to = tn[et.slots[i].to].final_id;
         g->edges[i].weight = et.slots[i].weight;
         g->edges[i].bridged = 0;
+        g->edges[i].hidden_min = 0;
+        g->edges[i].hidden_max = 0;
     }
     g->nedges = et.nslots;
     qsort(g->edges, g->nedges, sizeof(*g->edges), graph_edge_cmp);

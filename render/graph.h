@@ -58,6 +58,8 @@ struct graph_edge {
     uint64_t weight;        /* samples containing the call, once each */
     int bridged;            /* shown edges only: the caller reaches the
                              * callee only through pruned nodes (dotted) */
+    uint32_t hidden_min;    /* bridged edges: the fewest and the most */
+    uint32_t hidden_max;    /* frames a stack skips between the two; else 0 */
 };
 
 struct graph {
@@ -112,6 +114,9 @@ struct graph {
     size_t nshown_edges;
 
     uint64_t shown_self;    /* sum of self over shown nodes */
+    uint64_t hidden_max_self; /* the largest self of a pruned node */
+    double hot_goal;        /* share of self samples the hot nodes aim at */
+    uint32_t nhot;          /* shown nodes chosen for their self samples */
     uint32_t dropped_nodes; /* nnodes - nshown */
     size_t dropped_edges;   /* edges between shown nodes cut by the edge
                              * fraction */
@@ -138,19 +143,39 @@ int graph_build(struct graph *g, struct arena *a,
                 const struct profile *prof, const struct render_opts *opts,
                 struct diag *d);
 
+/* Node selection (prune.c). */
+#define PRUNE_TOP_SELF 10           /* the largest self nodes always shown */
+#define PRUNE_GOAL_SMALL 0.90       /* self share shown, up to ... */
+#define PRUNE_SMALL_PROFILE 500     /* ... this many nodes */
+#define PRUNE_GOAL_LARGE 0.80       /* self share shown on bigger ones */
+#define PRUNE_AUTO_MAX_NODES 300    /* the default budget grows up to this */
+
 /*
- * Chooses what the picture shows, in pprof's order:
- *   1. drop nodes whose inclusive < node_fraction * total;
- *   2. of the rest keep the max_nodes largest by inclusive (ties: self,
- *      then node id); g->pinned nodes are kept first, in any case, and
- *      count towards max_nodes;
- *   3. walk every kept stack again skipping pruned frames: consecutive
+ * Chooses what the picture shows (prune.c says why):
+ *   0. g->pinned nodes (diff.c) are shown whatever their size and count
+ *      towards the budget, which grows to hold them all;
+ *   1. hot nodes: by self desc (ties: the rank order below), the fewest
+ *      holding PRUNE_GOAL_SMALL (PRUNE_GOAL_LARGE past PRUNE_SMALL_PROFILE
+ *      nodes) of all self samples, and at least the PRUNE_TOP_SELF
+ *      largest (nodes with self samples only); the node fraction does not
+ *      apply to them;
+ *   2. the budget is opts->max_nodes (0: every node) when
+ *      opts->max_nodes_given; by default max_nodes, raised to the number
+ *      of hot nodes up to PRUNE_AUTO_MAX_NODES.  Hot nodes past the budget
+ *      are dropped (smallest self first);
+ *   3. context nodes fill the rest of the budget: nodes with inclusive >=
+ *      node_fraction * total, by pprof's entropyScore (visual mode), except
+ *      strict pass-through nodes (self 0, one caller and one callee other
+ *      than itself, all of their samples on both edges), which only an
+ *      explicit --max-nodes 0 shows;
+ *   4. walk every kept stack again skipping pruned frames: consecutive
  *      shown frames give a shown edge, bridged when no stack had them
- *      adjacent in the full graph;
- *   4. drop shown edges whose weight < edge_fraction * total.
- * Cutoffs round up: a fraction of 0 keeps everything.  Step 3 makes node
- * counts unchanged (the shown nodes keep their full-graph self and
- * inclusive).  Cost: O(total frames) plus sorting nodes and edges.
+ *      adjacent in the full graph, with the range of frames it skips;
+ *   5. drop shown edges whose weight < edge_fraction * total.
+ * g->shown is sorted by inclusive desc, self desc, id.  Cutoffs round up:
+ * a fraction of 0 keeps everything.  Shown nodes keep their full-graph
+ * self and inclusive.  Cost: O(total frames) plus sorting nodes and
+ * edges.
  */
 void graph_prune(struct graph *g, struct arena *a,
                  const struct render_opts *opts);

@@ -147,7 +147,7 @@ static void
 set_graph_attrs(Agraph_t *ag, const struct graph *g,
                 const struct render_opts *o, struct strbuf *sb, int amp)
 {
-    char tot[32], sum[160];
+    char tot[32], sum[256];
     const char *title = present_title(o->title, o->inputs, o->ninputs);
     add_esc(sb, title, strlen(title), amp, LABEL_MAX);
     if (o->title == NULL && o->ninputs > 1) {
@@ -169,6 +169,10 @@ set_graph_attrs(Agraph_t *ag, const struct graph *g,
                                                      : "changes in points");
     }
     strbuf_addf(sb, "\\l%s\\l", sum);
+    present_hidden(g, sum, sizeof(sum));
+    if (sum[0] != '\0') {
+        strbuf_addf(sb, "%s\\l", sum);
+    }
     set(ag, "label", take(sb));
     set(ag, "labelloc", "t");
     set(ag, "labeljust", "l");
@@ -252,7 +256,7 @@ static void
 add_edge(Agraph_t *ag, const struct graph *g, const struct graph_edge *e,
          uint64_t max_w, struct strbuf *sb, int amp)
 {
-    char a[32], b[32], buf[96];
+    char a[32], b[32], buf[160];
     snprintf(a, sizeof(a), "n%u", e->from);
     snprintf(b, sizeof(b), "n%u", e->to);
     Agnode_t *na = agnode(ag, a, 0);
@@ -277,12 +281,22 @@ add_edge(Agraph_t *ag, const struct graph *g, const struct graph_edge *e,
         diff_line_color(df, eb, e->weight, buf);
     }
     set(ae, "color", buf);
+    char share[80];
     if (df != NULL) {
         char lb[64];
         diff_label(df, eb, e->weight, lb, sizeof(lb));
-        snprintf(buf, sizeof(buf), " %s", lb);
+        snprintf(share, sizeof(share), " %s", lb);
     } else {
-        snprintf(buf, sizeof(buf), " %.1f %%", pct(e->weight, g->total));
+        snprintf(share, sizeof(share), " %.1f %%", pct(e->weight, g->total));
+    }
+    if (e->bridged && e->hidden_min == e->hidden_max) {
+        snprintf(buf, sizeof(buf), "%s\\n %u hidden frame%s", share,
+                 e->hidden_min, e->hidden_min == 1 ? "" : "s");
+    } else if (e->bridged) {
+        snprintf(buf, sizeof(buf), "%s\\n %u-%u hidden frames", share,
+                 e->hidden_min, e->hidden_max);
+    } else {
+        snprintf(buf, sizeof(buf), "%s", share);
     }
     /* xlabel, not label: dot turns edge labels into virtual nodes and
      * doubles the ranks, which made layout 3-5x slower on 80 nodes. */
@@ -299,7 +313,7 @@ add_edge(Agraph_t *ag, const struct graph *g, const struct graph_edge *e,
         strbuf_addf(sb, "\\nbase: %s samples (%.1f %%)",
                     present_count(eb, cnt), pct(eb, df->total[DIFF_BASE]));
     }
-    strbuf_addstr(sb, e->bridged ? "\\nthrough hidden functions" : "");
+    strbuf_addstr(sb, e->bridged ? "\\nthrough hidden frames" : "");
     set(ae, "tooltip", take(sb));
     if (e->bridged) {
         set(ae, "style", "dotted");

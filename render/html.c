@@ -144,17 +144,10 @@ add_header(struct strbuf *sb, const struct report_input *in)
     strbuf_addstr(sb, "</dl>\n<p class=\"pruning\">");
     present_summary(g, line, sizeof(line));
     strbuf_add_xml(sb, line, strlen(line));
-    if (g->dropped_nodes > 0) {
-        strbuf_addf(sb, "; dropped %s %s under %s samples or past the "
-                    "%d largest", present_count(g->dropped_nodes, a),
-                    g->granularity == RENDER_GRAN_LINE ? "lines" : "functions",
-                    present_count(g->node_cutoff, b),
-                    in->opts ? in->opts->max_nodes : RENDER_DEFAULT_MAX_NODES);
-    }
-    if (g->dropped_edges > 0) {
-        strbuf_addf(sb, "; %s edges under %s samples",
-                    present_count(g->dropped_edges, a),
-                    present_count(g->edge_cutoff, b));
+    present_hidden(g, line, sizeof(line));
+    if (line[0] != '\0') {
+        strbuf_addstr(sb, "; ");
+        strbuf_add_xml(sb, line, strlen(line));
     }
     if (in->opts && (in->opts->focus || in->opts->ignore)) {
         if (in->opts->focus) {

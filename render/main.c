@@ -438,6 +438,7 @@ parse_one(int c, const char *arg, struct render_opts *o, struct diag *d)
             return -1;
         }
         o->max_nodes = (int)v;
+        o->max_nodes_given = 1;
         return 0;
     case OPT_FOCUS:
         if (o->has_focus) {

@@ -54,6 +54,9 @@ struct render_opts {
     double node_fraction;       /* drop nodes below this share of total */
     double edge_fraction;       /* drop edges below this share of total */
     int max_nodes;              /* keep at most this many nodes; 0: all */
+    int max_nodes_given;        /* --max-nodes was given: max_nodes is a
+                                 * hard limit (else the default budget may
+                                 * grow, see graph_prune()) */
 
     /*
      * --focus / --ignore, POSIX extended regexes compiled by main.c with
@@ -101,6 +104,7 @@ render_opts_init(struct render_opts *o)
     o->node_fraction = RENDER_DEFAULT_NODE_FRACTION;
     o->edge_fraction = RENDER_DEFAULT_EDGE_FRACTION;
     o->max_nodes = RENDER_DEFAULT_MAX_NODES;
+    o->max_nodes_given = 0;
     o->focus = NULL;
     o->ignore = NULL;
     o->has_focus = 0;

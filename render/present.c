@@ -116,16 +116,66 @@ present_count(uint64_t v, char buf[32])
     return buf;
 }
 
+const char *
+present_samples(uint64_t v, char buf[48])
+{
+    char n[32];
+    snprintf(buf, 48, "%s sample%s", present_count(v, n), v == 1 ? "" : "s");
+    return buf;
+}
+
+static double
+share(uint64_t v, uint64_t total)
+{
+    return total ? 100.0 * (double)v / (double)total : 0.0;
+}
+
 void
 present_summary(const struct graph *g, char *buf, size_t size)
 {
     char a[32], b[32];
-    double pct = g->total ? 100.0 * (double)g->shown_self
-                                / (double)g->total : 0.0;
-    snprintf(buf, size, "showing %s of %s %s, %.1f %% of samples",
+    snprintf(buf, size, "showing %s of %s %s, %.1f %% of self samples",
              present_count(g->nshown, a), present_count(g->nnodes, b),
              g->granularity == RENDER_GRAN_LINE ? "lines" : "functions",
-             pct);
+             share(g->shown_self, g->total));
+}
+
+void
+present_hidden(const struct graph *g, char *buf, size_t size)
+{
+    char a[32], b[48], c[48];
+    const char *unit = g->granularity == RENDER_GRAN_LINE ? "line"
+                                                          : "function";
+    uint32_t n = g->dropped_nodes;
+    uint64_t self = g->total - g->shown_self;
+    int used = 0;
+    buf[0] = '\0';
+    if (n == 1 && self == 0) {
+        used = snprintf(buf, size, "1 hidden %s has no self samples", unit);
+    }
+    else if (n > 1 && self == 0) {
+        used = snprintf(buf, size, "%s hidden %ss have no self samples",
+                        present_count(n, a), unit);
+    }
+    else if (n == 1) {
+        used = snprintf(buf, size, "1 hidden %s holds %.1f %% of self "
+                        "samples (%s)", unit, share(self, g->total),
+                        present_samples(self, b));
+    }
+    else if (n > 1) {
+        used = snprintf(buf, size, "%s hidden %ss hold %.1f %% of self "
+                        "samples, at most %s each", present_count(n, a),
+                        unit, share(self, g->total),
+                        present_samples(g->hidden_max_self, b));
+    }
+    if (used < 0 || (size_t)used >= size || g->dropped_edges == 0) {
+        return;
+    }
+    snprintf(buf + used, size - (size_t)used,
+             "%s%s call%s of under %s hidden", used ? "; " : "",
+             present_count(g->dropped_edges, a),
+             g->dropped_edges == 1 ? "" : "s",
+             present_samples(g->edge_cutoff, c));
 }
 
 const char *

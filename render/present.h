@@ -41,12 +41,24 @@ int present_short_loc(const struct graph_node *node, char *buf, size_t n);
  * buf. */
 const char *present_count(uint64_t v, char buf[32]);
 
+/* "1 sample", "4,337 samples" into buf[48]; returns buf. */
+const char *present_samples(uint64_t v, char buf[48]);
+
 /*
  * The summary line every picture carries, e.g.
- * "showing 80 of 4,337 functions, 97.1 % of samples" (granularity line
- * says "lines"), into buf of size n.  Call after graph_prune().
+ * "showing 80 of 4,337 functions, 97.1 % of self samples" (granularity
+ * line says "lines"), into buf of size n.  Call after graph_prune().
  */
 void present_summary(const struct graph *g, char *buf, size_t n);
+
+/*
+ * What the picture leaves out, in words, into buf of size n (empty when
+ * nothing is hidden): "4,257 hidden functions hold 2.9 % of self samples,
+ * at most 3 samples each; 12 calls of under 5 samples hidden" (singular
+ * forms where they apply, "have no self samples" when none).  Call after
+ * graph_prune().
+ */
+void present_hidden(const struct graph *g, char *buf, size_t n);
 
 /*
  * The title of a picture: `title` (--title) when given, else the base

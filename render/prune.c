@@ -1,14 +1,31 @@
 /*
- * prune.c: chooses the nodes and edges a picture shows, in pprof's order
- * (internal/driver + internal/graph): node fraction, then the top
- * max_nodes, then the edges between what is left, walking the stacks
- * again so that a kept caller reaching a kept callee only through pruned
- * frames gets a dotted "bridged" edge, then the edge fraction.
+ * prune.c: chooses the nodes and edges a picture shows (see graph.h for
+ * the rules in order).
  *
- * pprof rebuilds the whole graph between the node-fraction and the top-N
- * steps; here node counts do not change when other nodes are dropped
- * (a node's self and inclusive come from the stacks, not the edges), so
- * one selection over the full graph gives the same nodes.
+ * Round 1 kept pprof's default: the max_nodes largest nodes by inclusive
+ * samples.  On real profiles that fills the picture with the long ladders
+ * of frames every stack passes through (a JVM's or a kernel's entry
+ * chain, a Python server's dispatch loop) and leaves out the leaves where
+ * the time is: a 710-stack perf capture showed 33.8 % of its self samples.
+ * So the selection starts from the time itself:
+ *
+ *   1. hot nodes: by self samples, the fewest that hold the goal share of
+ *      all self samples (90 % on profiles of up to 500 nodes, 80 % above),
+ *      and never fewer than the 10 largest;
+ *   2. context nodes fill what is left of the budget, ranked as pprof's
+ *      visual mode ranks nodes (internal/graph's entropyScore): a node
+ *      whose samples fall through from one caller to one callee scores
+ *      low, entries, leaves and branch points score high.  Strict
+ *      pass-through nodes (no self samples, one caller, one callee, all of
+ *      their samples on both edges) are never context: the edge that
+ *      bridges them says how many frames it hides.
+ *
+ * The budget is --max-nodes when given; by default RENDER_DEFAULT_MAX_NODES,
+ * raised to the hot set's size up to PRUNE_AUTO_MAX_NODES, so that
+ * the default picture holds the goal on profiles whose time is spread
+ * thin.  Node counts never change when other nodes are dropped (a node's
+ * self and inclusive come from the stacks), so one selection over the full
+ * graph is enough.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -18,8 +35,8 @@
 #include "graph.h"
 #include "profile.h"
 
-/* Rank order: inclusive desc, self desc, id asc (a total order).
- * For glibc's qsort_r; `g` is the graph. */
+/* Rank order of graph.shown: inclusive desc, self desc, id asc (a total
+ * order).  For glibc's qsort_r; `g` is the graph. */
 static int
 rank_cmp(const void *pa, const void *pb, void *g)
 {
@@ -35,6 +52,37 @@ rank_cmp(const void *pa, const void *pb, void *g)
     return (a > b) - (a < b);
 }
 
+/* Hot order: self desc, then the rank order. */
+static int
+self_cmp(const void *pa, const void *pb, void *g)
+{
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    const struct graph_node *na = &((const struct graph *)g)->nodes[a];
+    const struct graph_node *nb = &((const struct graph *)g)->nodes[b];
+    if (na->self != nb->self) {
+        return na->self > nb->self ? -1 : 1;
+    }
+    return rank_cmp(pa, pb, g);
+}
+
+/* Context order: score desc, then the rank order.  `arg` is a struct
+ * score_order. */
+struct score_order {
+    const struct graph *g;
+    const double *score;
+};
+
+static int
+score_cmp(const void *pa, const void *pb, void *arg)
+{
+    const struct score_order *so = arg;
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    if (so->score[a] != so->score[b]) {
+        return so->score[a] > so->score[b] ? -1 : 1;
+    }
+    return rank_cmp(pa, pb, (void *)so->g);
+}
+
 /* ceil(fraction * total), 0 for fraction <= 0. */
 static uint64_t
 cutoff(double fraction, uint64_t total)
@@ -46,51 +94,187 @@ cutoff(double fraction, uint64_t total)
     return c >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)c;
 }
 
+/* -sum(w/total * log2(w/total)) over the weights, plus the same term for
+ * `self` when it is not 0. */
+static double
+entropy_term(uint64_t w, uint64_t total)
+{
+    if (w == 0 || total == 0) {
+        return 0;
+    }
+    double f = (double)w / (double)total;
+    return -f * log2(f);
+}
+
+/*
+ * pprof's entropyScore for every node, from the full graph's edges (self
+ * calls left out: recursion tells nothing about falling through), and
+ * marks strict pass-through nodes in `through`.  O(nodes + edges).
+ */
+static void
+score_nodes(const struct graph *g, struct arena *a, double *score,
+            unsigned char *through)
+{
+    uint32_t n = g->nnodes;
+    uint64_t *in_total = arena_calloc(a, n ? n : 1, sizeof(*in_total));
+    uint64_t *out_total = arena_calloc(a, n ? n : 1, sizeof(*out_total));
+    uint32_t *nin = arena_calloc(a, n ? n : 1, sizeof(*nin));
+    uint32_t *nout = arena_calloc(a, n ? n : 1, sizeof(*nout));
+    double *ent_in = arena_calloc(a, n ? n : 1, sizeof(*ent_in));
+    double *ent_out = arena_calloc(a, n ? n : 1, sizeof(*ent_out));
+    for (size_t i = 0; i < g->nedges; i++) {
+        const struct graph_edge *e = &g->edges[i];
+        if (e->from == e->to) {
+            continue;
+        }
+        out_total[e->from] += e->weight;
+        nout[e->from]++;
+        in_total[e->to] += e->weight;
+        nin[e->to]++;
+    }
+    for (size_t i = 0; i < g->nedges; i++) {
+        const struct graph_edge *e = &g->edges[i];
+        if (e->from == e->to) {
+            continue;
+        }
+        const struct graph_node *from = &g->nodes[e->from];
+        ent_out[e->from] += entropy_term(e->weight,
+                                         out_total[e->from] + from->self);
+        ent_in[e->to] += entropy_term(e->weight, in_total[e->to]);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const struct graph_node *nd = &g->nodes[i];
+        double s = 0;
+        s += nin[i] == 0 ? 1 : ent_in[i];
+        if (nout[i] == 0) {
+            s += 1;
+        } else {
+            s += ent_out[i] + entropy_term(nd->self, out_total[i] + nd->self);
+        }
+        score[i] = s * (double)nd->incl + (double)nd->self;
+        through[i] = nd->self == 0 && nin[i] == 1 && nout[i] == 1
+                     && in_total[i] == nd->incl && out_total[i] == nd->incl;
+    }
+}
+
 static void
 select_nodes(struct graph *g, struct arena *a, const struct render_opts *o)
 {
+    uint32_t n = g->nnodes;
     g->node_cutoff = cutoff(o->node_fraction, g->total);
-    uint32_t *cand = arena_alloc(a, (g->nnodes ? g->nnodes : 1)
-                                    * sizeof(*cand));
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < g->nnodes; i++) {
+    uint32_t *ids = arena_alloc(a, (n ? n : 1) * sizeof(*ids));
+    unsigned char *picked = arena_calloc(a, n ? n : 1, 1);
+    uint32_t *shown = arena_alloc(a, (n ? n : 1) * sizeof(*shown));
+    uint32_t ns = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        ids[i] = i;
         g->nodes[i].shown_rank = GRAPH_NO_NODE;
     }
-    /* Pinned nodes first (shown_rank marks them for now). */
+
+    /* 0. Pinned nodes. */
+    uint64_t got = 0;
     for (uint32_t k = 0; k < g->npinned; k++) {
         uint32_t i = g->pinned[k];
-        if (g->nodes[i].shown_rank == GRAPH_NO_NODE) {
-            g->nodes[i].shown_rank = 0;
-            cand[n++] = i;
+        if (!picked[i]) {
+            picked[i] = 1;
+            shown[ns++] = i;
+            got += g->nodes[i].self;
         }
     }
-    uint32_t npin = n;
-    for (uint32_t i = 0; i < g->nnodes; i++) {
-        if (g->nodes[i].incl >= g->node_cutoff
-            && g->nodes[i].shown_rank == GRAPH_NO_NODE) {
-            cand[n++] = i;
+    uint32_t npin = ns;
+
+    /* 1. Hot nodes, in self order after the pinned ones. */
+    double goal = n <= PRUNE_SMALL_PROFILE ? PRUNE_GOAL_SMALL
+                                            : PRUNE_GOAL_LARGE;
+    uint64_t self_total = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        self_total += g->nodes[i].self;
+    }
+    uint64_t want = (uint64_t)ceil(goal * (double)self_total);
+    qsort_r(ids, n, sizeof(*ids), self_cmp, g);
+    uint32_t nhot = 0;
+    for (uint32_t r = 0; r < n && g->nodes[ids[r]].self > 0
+                         && (got < want || r < PRUNE_TOP_SELF); r++) {
+        if (!picked[ids[r]]) {
+            ids[nhot++] = ids[r];
+            got += g->nodes[ids[r]].self;
         }
     }
-    qsort_r(cand + npin, n - npin, sizeof(*cand), rank_cmp, g);
-    if (o->max_nodes > 0 && n > (uint32_t)o->max_nodes) {
-        n = npin > (uint32_t)o->max_nodes ? npin : (uint32_t)o->max_nodes;
+
+    /* 2. The budget. */
+    uint32_t budget = o->max_nodes > 0 ? (uint32_t)o->max_nodes : n;
+    if (!o->max_nodes_given && npin + nhot > budget) {
+        budget = npin + nhot < PRUNE_AUTO_MAX_NODES ? npin + nhot
+                                                    : PRUNE_AUTO_MAX_NODES;
     }
-    qsort_r(cand, n, sizeof(*cand), rank_cmp, g);
-    g->shown = cand;
-    g->nshown = n;
+    if (budget < npin) {
+        budget = npin;
+    }
+    if (nhot > budget - npin) {
+        nhot = budget - npin;
+    }
+    for (uint32_t r = 0; r < nhot; r++) {
+        picked[ids[r]] = 1;
+        shown[ns++] = ids[r];
+    }
+    g->hot_goal = goal;
+    g->nhot = nhot;
+
+    /* 3. Context nodes. */
+    if (ns < budget) {
+        double *score = arena_alloc(a, (n ? n : 1) * sizeof(*score));
+        unsigned char *through = arena_alloc(a, n ? n : 1);
+        score_nodes(g, a, score, through);
+        int keep_through = o->max_nodes_given && o->max_nodes == 0;
+        uint32_t nc = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            if (!picked[i] && g->nodes[i].incl >= g->node_cutoff
+                && (keep_through || !through[i])) {
+                ids[nc++] = i;
+            }
+        }
+        struct score_order so = {g, score};
+        qsort_r(ids, nc, sizeof(*ids), score_cmp, &so);
+        for (uint32_t r = 0; r < nc && ns < budget; r++) {
+            shown[ns++] = ids[r];
+        }
+    }
+
+    qsort_r(shown, ns, sizeof(*shown), rank_cmp, g);
+    g->shown = shown;
+    g->nshown = ns;
     g->shown_self = 0;
-    for (uint32_t r = 0; r < n; r++) {
-        g->nodes[cand[r]].shown_rank = r;
-        g->shown_self += g->nodes[cand[r]].self;
+    g->hidden_max_self = 0;
+    for (uint32_t r = 0; r < ns; r++) {
+        g->nodes[shown[r]].shown_rank = r;
+        g->shown_self += g->nodes[shown[r]].self;
     }
-    g->dropped_nodes = g->nnodes - n;
+    for (uint32_t i = 0; i < n; i++) {
+        if (g->nodes[i].shown_rank == GRAPH_NO_NODE
+            && g->nodes[i].self > g->hidden_max_self) {
+            g->hidden_max_self = g->nodes[i].self;
+        }
+    }
+    g->dropped_nodes = n - ns;
 }
 
-/* Step 3: the edges between shown nodes, skipping pruned frames. */
-static void
+/*
+ * Step 3: the edges between shown nodes, skipping pruned frames.  A
+ * slot's `direct` says some stack had the pair adjacent; hidden_min and
+ * hidden_max (kept in `hid`, by slot index) count the frames skipped
+ * between them where they were not.
+ */
+struct hidden_range {
+    uint32_t min;
+    uint32_t max;
+};
+
+static struct hidden_range *
 walk_edges(struct graph *g, struct arena *a, struct edgetab *et)
 {
     const struct profile *p = g->prof;
+    size_t cap = 256;
+    struct hidden_range *hid = arena_alloc(a, cap * sizeof(*hid));
     for (size_t s = 0; s < p->nstacks; s++) {
         if (!g->stack_kept[s]) {
             continue;
@@ -98,17 +282,38 @@ walk_edges(struct graph *g, struct arena *a, struct edgetab *et)
         const struct stack *st = &p->stacks[s];
         size_t stamp = s + 1;
         uint32_t prev = GRAPH_NO_NODE;
-        int skipped = 0;
+        uint32_t skipped = 0;
         for (uint32_t i = 0; i < st->depth; i++) {
             uint32_t n = g->frame_node[st->frames[i]];
             if (g->nodes[n].shown_rank == GRAPH_NO_NODE) {
-                skipped = 1;
+                skipped++;
                 continue;
             }
             if (prev != GRAPH_NO_NODE) {
+                size_t before = et->nslots;
                 struct edgetab_slot *e = edgetab_get(et, n, prev);
-                if (!skipped) {
+                size_t ix = (size_t)(e - et->slots);
+                if (ix >= cap) {
+                    size_t nc = cap;
+                    while (nc <= ix) {
+                        nc *= 2;
+                    }
+                    hid = arena_grow(a, hid, cap, nc, sizeof(*hid));
+                    cap = nc;
+                }
+                if (et->nslots > before) {
+                    hid[ix].min = UINT32_MAX;
+                    hid[ix].max = 0;
+                }
+                if (skipped == 0) {
                     e->direct = 1;
+                } else {
+                    if (skipped < hid[ix].min) {
+                        hid[ix].min = skipped;
+                    }
+                    if (skipped > hid[ix].max) {
+                        hid[ix].max = skipped;
+                    }
                 }
                 if (e->stamp != stamp) {
                     e->stamp = stamp;
@@ -119,6 +324,7 @@ walk_edges(struct graph *g, struct arena *a, struct edgetab *et)
             skipped = 0;
         }
     }
+    return hid;
 }
 
 void
@@ -128,7 +334,7 @@ graph_prune(struct graph *g, struct arena *a, const struct render_opts *o)
 
     struct edgetab et;
     edgetab_init(&et, a, (size_t)g->nshown * 4);
-    walk_edges(g, a, &et);
+    struct hidden_range *hid = walk_edges(g, a, &et);
 
     g->edge_cutoff = cutoff(o->edge_fraction, g->total);
     g->shown_edges = arena_alloc(a, (et.nslots ? et.nslots : 1)
@@ -146,6 +352,8 @@ graph_prune(struct graph *g, struct arena *a, const struct render_opts *o)
         e->to = s->to;
         e->weight = s->weight;
         e->bridged = !s->direct;
+        e->hidden_min = e->bridged ? hid[i].min : 0;
+        e->hidden_max = e->bridged ? hid[i].max : 0;
     }
     qsort(g->shown_edges, g->nshown_edges, sizeof(*g->shown_edges),
           graph_edge_cmp);

@@ -69,6 +69,10 @@
         return s + out;
     }
 
+    function fmtSamples(n) {
+        return fmtInt(n) + (n === 1 ? " sample" : " samples");
+    }
+
     function pct(n) {
         var p = 100 * n / total;
         return (p >= 10 ? p.toFixed(1) : p >= 0.1 || p === 0 ? p.toFixed(2)
@@ -626,8 +630,8 @@
         var note = document.getElementById("flame-note");
         note.textContent = fmtInt(nfr) + " frames" + (FL.omitted === 0
             ? "; every frame of the profile is shown."
-            : "; frames under " + fmtInt(FL.min) + " samples (" + pct(FL.min) +
-              ") are left out: " + fmtInt(FL.omitted) + " samples, " +
+            : "; frames under " + fmtSamples(FL.min) + " (" + pct(FL.min) +
+              ") are left out: " + fmtSamples(FL.omitted) + ", " +
               pct(FL.omitted) + " of all.");
         flameSvg.addEventListener("click", function (ev) {
             var g = ev.target.closest("g.fr");

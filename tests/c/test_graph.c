@@ -193,7 +193,7 @@ test_granularity(void)
     CHECK_EQ_INT(weight(&g, g.frame_node[f10], g.frame_node[f12]), 2);
     char sum[128];
     present_summary(&g, sum, sizeof(sum));
-    CHECK_STR(sum, "showing 3 of 3 lines, 100.0 % of samples");
+    CHECK_STR(sum, "showing 3 of 3 lines, 100.0 % of self samples");
 }
 
 /* Anonymous code objects (<listcomp>, <lambda>, ...) keep their line in
@@ -274,50 +274,173 @@ test_prune_order(void)
     struct profile p;
     struct render_opts o;
     struct graph g;
+    char sum[256];
     profile_init(&p, A);
     fan_out(&p);
 
-    /* node fraction: 0.02 * 195 = 3.9, cutoff 4: x7, x8 and x9 go */
+    /* hot nodes first: 90 % of 195 is x1..x4, but the 10 largest self
+     * nodes are always in (all 9 leaves); then a as context */
     render_opts_init(&o);
+    build(&g, &p, &o);
+    CHECK_EQ_INT(g.nhot, 9);
+    CHECK_EQ_INT(g.nshown, 10);
+    CHECK_EQ_INT(g.shown_self, 195);
+    CHECK_EQ_INT(g.shown[0], node(&g, "f.py", "a"));
+    CHECK_EQ_INT(g.shown[1], node(&g, "f.py", "x1"));
+    present_hidden(&g, sum, sizeof(sum));
+    CHECK_STR(sum, "");
+
+    /* the node fraction applies to context nodes only: 0.02 * 195 = 3.9,
+     * cutoff 4, yet x7..x9 stay for their self samples */
     o.node_fraction = 0.02;
     build(&g, &p, &o);
     CHECK_EQ_INT(g.node_cutoff, 4);
-    CHECK_EQ_INT(g.nshown, 7);
-    CHECK_EQ_INT(g.nodes[node(&g, "f.py", "x7")].shown_rank, GRAPH_NO_NODE);
-    CHECK(g.nodes[node(&g, "f.py", "x6")].shown_rank != GRAPH_NO_NODE);
+    CHECK_EQ_INT(g.nshown, 10);
 
-    /* then the top max_nodes by inclusive: a, x1, x2 */
+    /* an explicit --max-nodes is a hard limit: the 3 largest self */
     o.max_nodes = 3;
+    o.max_nodes_given = 1;
     build(&g, &p, &o);
     CHECK_EQ_INT(g.nshown, 3);
-    CHECK_EQ_INT(g.shown[0], node(&g, "f.py", "a"));
-    CHECK_EQ_INT(g.shown[1], node(&g, "f.py", "x1"));
-    CHECK_EQ_INT(g.shown[2], node(&g, "f.py", "x2"));
-    CHECK_EQ_INT(g.shown_self, 150);
+    CHECK_EQ_INT(g.shown[0], node(&g, "f.py", "x1"));
+    CHECK_EQ_INT(g.shown[1], node(&g, "f.py", "x2"));
+    CHECK_EQ_INT(g.shown[2], node(&g, "f.py", "x3"));
+    CHECK_EQ_INT(g.shown_self, 170);
     CHECK_EQ_INT(g.dropped_nodes, 7);
-    CHECK_EQ_INT(g.nshown_edges, 2);
-    char sum[128];
+    CHECK_EQ_INT(g.hidden_max_self, 10);
+    CHECK_EQ_INT(g.nshown_edges, 0);
     present_summary(&g, sum, sizeof(sum));
-    CHECK_STR(sum, "showing 3 of 10 functions, 76.9 % of samples");
+    CHECK_STR(sum, "showing 3 of 10 functions, 87.2 % of self samples");
+    present_hidden(&g, sum, sizeof(sum));
+    CHECK_STR(sum, "7 hidden functions hold 12.8 % of self samples, at "
+              "most 10 samples each");
+
+    /* one hidden node: singular, with its count */
+    o.max_nodes = 9;
+    build(&g, &p, &o);
+    present_hidden(&g, sum, sizeof(sum));
+    CHECK_STR(sum, "1 hidden function has no self samples");
+    o.max_nodes = 8;
+    o.node_fraction = 0;
+    build(&g, &p, &o);
+    present_hidden(&g, sum, sizeof(sum));
+    CHECK_STR(sum, "2 hidden functions hold 0.5 % of self samples, at most "
+              "1 sample each");
 
     /* then edges below the edge fraction: 0.3 * 195 -> 59, a->x2 (50)
-     * goes, a->x1 (100) stays */
+     * and the rest go, a->x1 (100) stays */
+    render_opts_init(&o);
     o.edge_fraction = 0.3;
     build(&g, &p, &o);
     CHECK_EQ_INT(g.edge_cutoff, 59);
     CHECK_EQ_INT(g.nshown_edges, 1);
-    CHECK_EQ_INT(g.dropped_edges, 1);
+    CHECK_EQ_INT(g.dropped_edges, 8);
     CHECK(shown_edge(&g, node(&g, "f.py", "a"), node(&g, "f.py", "x1")));
+    present_hidden(&g, sum, sizeof(sum));
+    CHECK_STR(sum, "8 calls of under 59 samples hidden");
 
     /* fractions of 0 and max_nodes 0 keep everything */
     render_opts_init(&o);
     o.node_fraction = 0;
     o.edge_fraction = 0;
     o.max_nodes = 0;
+    o.max_nodes_given = 1;
     build(&g, &p, &o);
     CHECK_EQ_INT(g.nshown, 10);
     CHECK_EQ_INT(g.nshown_edges, 9);
     CHECK_EQ_INT(g.shown_self, 195);
+}
+
+/* n leaves of `self` samples each under one entry function. */
+static void
+wide(struct profile *p, const char *file, int n, uint64_t self)
+{
+    char name[16];
+    uint32_t root = fr(p, "w.py", 1, "serve");
+    for (int i = 0; i < n; i++) {
+        snprintf(name, sizeof(name), "h%d", i);
+        add(p, self, 2, fr(p, file, 10 + i, name), root);
+    }
+}
+
+static void
+test_budget_grows_for_the_goal(void)
+{
+    struct profile p;
+    struct render_opts o;
+    struct graph g;
+    render_opts_init(&o);
+
+    /* 200 equal leaves: 90 % needs 180 nodes, past the default 80 */
+    profile_init(&p, A);
+    wide(&p, "w.py", 200, 1);
+    build(&g, &p, &o);
+    CHECK_EQ_INT(g.nhot, 180);
+    CHECK_EQ_INT(g.nshown, 180);
+    CHECK_EQ_INT(g.shown_self, 180);
+
+    /* 400 equal leaves (401 nodes, goal 90 %): 360 wanted, the default
+     * budget stops at PRUNE_AUTO_MAX_NODES */
+    profile_init(&p, A);
+    wide(&p, "w.py", 400, 1);
+    build(&g, &p, &o);
+    CHECK_EQ_INT(g.nshown, PRUNE_AUTO_MAX_NODES);
+
+    /* 600 leaves: past PRUNE_SMALL_PROFILE nodes the goal is 80 % */
+    profile_init(&p, A);
+    wide(&p, "w.py", 250, 1);
+    wide(&p, "v.py", 350, 1);
+    build(&g, &p, &o);
+    CHECK(g.hot_goal == PRUNE_GOAL_LARGE);
+    CHECK_EQ_INT(g.nshown, PRUNE_AUTO_MAX_NODES);
+
+    /* an explicit --max-nodes does not grow */
+    profile_init(&p, A);
+    wide(&p, "w.py", 200, 1);
+    o.max_nodes = 80;
+    o.max_nodes_given = 1;
+    build(&g, &p, &o);
+    CHECK_EQ_INT(g.nshown, 80);
+}
+
+static void
+test_pass_through_chains_collapse(void)
+{
+    struct profile p;
+    struct render_opts o;
+    struct graph g;
+    profile_init(&p, A);
+    render_opts_init(&o);
+    /* root -> p1 -> p2 -> p3 -> {l1, l2}: p1 and p2 only pass samples
+     * through, p3 branches */
+    uint32_t root = fr(&p, "c.py", 1, "root"), p1 = fr(&p, "c.py", 2, "p1");
+    uint32_t p2 = fr(&p, "c.py", 3, "p2"), p3 = fr(&p, "c.py", 4, "p3");
+    uint32_t l1 = fr(&p, "c.py", 5, "l1"), l2 = fr(&p, "c.py", 6, "l2");
+    add(&p, 50, 5, l1, p3, p2, p1, root);
+    add(&p, 50, 5, l2, p3, p2, p1, root);
+    build(&g, &p, &o);
+    CHECK_EQ_INT(g.nshown, 4);
+    CHECK_EQ_INT(g.nodes[node(&g, "c.py", "p1")].shown_rank, GRAPH_NO_NODE);
+    CHECK_EQ_INT(g.nodes[node(&g, "c.py", "p2")].shown_rank, GRAPH_NO_NODE);
+    const struct graph_edge *e = shown_edge(&g, node(&g, "c.py", "root"),
+                                            node(&g, "c.py", "p3"));
+    CHECK(e != NULL && e->bridged && e->weight == 100);
+    CHECK(e != NULL && e->hidden_min == 2 && e->hidden_max == 2);
+    e = shown_edge(&g, node(&g, "c.py", "p3"), node(&g, "c.py", "l1"));
+    CHECK(e != NULL && !e->bridged && e->hidden_max == 0);
+
+    /* p1 recursing makes some paths longer: the edge gives the range */
+    add(&p, 10, 6, l1, p3, p2, p1, p1, root);
+    build(&g, &p, &o);
+    e = shown_edge(&g, node(&g, "c.py", "root"), node(&g, "c.py", "p3"));
+    CHECK(e != NULL && e->bridged && e->weight == 110);
+    CHECK(e != NULL && e->hidden_min == 2 && e->hidden_max == 3);
+
+    /* --max-nodes 0 shows them all */
+    o.max_nodes = 0;
+    o.max_nodes_given = 1;
+    build(&g, &p, &o);
+    CHECK_EQ_INT(g.nshown, 6);
 }
 
 static void
@@ -330,8 +453,9 @@ test_bridged_edges(void)
     render_opts_init(&o);
     uint32_t a = fr(&p, "b.py", 1, "a"), b = fr(&p, "b.py", 2, "b");
     uint32_t c = fr(&p, "b.py", 3, "c"), e = fr(&p, "b.py", 4, "e");
-    add(&p, 1, 3, c, b, a);     /* a -> b -> c, b is small */
+    add(&p, 1, 3, c, b, a);     /* a -> b -> c, b only passes through */
     add(&p, 10, 3, c, e, a);    /* a -> e -> c */
+    add(&p, 5, 2, e, a);        /* e has self samples */
     o.max_nodes = 3;
     build(&g, &p, &o);
     uint32_t na = node(&g, "b.py", "a"), nb = node(&g, "b.py", "b");
@@ -340,8 +464,9 @@ test_bridged_edges(void)
     CHECK_EQ_INT(g.nodes[nb].shown_rank, GRAPH_NO_NODE);
     const struct graph_edge *ac = shown_edge(&g, na, nc);
     CHECK(ac != NULL && ac->bridged && ac->weight == 1);
+    CHECK(ac != NULL && ac->hidden_min == 1 && ac->hidden_max == 1);
     const struct graph_edge *ae = shown_edge(&g, na, ne);
-    CHECK(ae != NULL && !ae->bridged && ae->weight == 10);
+    CHECK(ae != NULL && !ae->bridged && ae->weight == 15);
     const struct graph_edge *ec = shown_edge(&g, ne, nc);
     CHECK(ec != NULL && !ec->bridged && ec->weight == 10);
     CHECK(shown_edge(&g, na, nb) == NULL);
@@ -418,7 +543,7 @@ test_empty_profile(void)
     CHECK_EQ_INT(g.total, 0);
     char sum[128];
     present_summary(&g, sum, sizeof(sum));
-    CHECK_STR(sum, "showing 0 of 0 functions, 0.0 % of samples");
+    CHECK_STR(sum, "showing 0 of 0 functions, 0.0 % of self samples");
 }
 
 static void
@@ -471,6 +596,8 @@ main(void)
     RUN(test_anonymous_functions);
     RUN(test_merge_inputs);
     RUN(test_prune_order);
+    RUN(test_budget_grows_for_the_goal);
+    RUN(test_pass_through_chains_collapse);
     RUN(test_bridged_edges);
     RUN(test_focus_ignore);
     RUN(test_empty_profile);

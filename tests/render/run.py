@@ -511,6 +511,183 @@ def pruning_summary_and_options():
 
 # ------------------------------------------------------------ golden files
 
+# ------------------------------------------------------------ coverage
+#
+# What the default graph shows, checked against numbers computed here from
+# the input alone: self samples per function (the leaf frame of each
+# stack), keyed by (function name, file) as a reader would name them, and
+# by line too for anonymous code objects (<lambda>, <listcomp>: README's
+# rule, one per line).  Only the set of functions in the picture comes from
+# plop-render (its DOT tooltips).
+
+
+def function_key(func, file, line):
+    if func.startswith("<") and func != "<module>" and len(func) > 1:
+        return (func, file, int(line))
+    return (func, file)
+
+def collapsed_stacks(data):
+    for line in data.decode("utf-8", "surrogateescape").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        stack, _, count = line.rpartition(" ")
+        yield stack.rstrip().split(";"), int(count)
+
+
+def collapsed_key(frame):
+    m = re.match(r"^(.*?) \((.*):(\d+)\)$", frame)
+    if m:
+        return function_key(m.group(1), m.group(2), m.group(3))
+    return (frame, "")
+
+
+def repr_text(x):
+    """A repr() string as plop-render names it: Python 2 byte strings
+    holding UTF-8 are that text."""
+    if isinstance(x, bytes):
+        return x.decode("utf-8", "replace")
+    try:
+        return x.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return x
+
+
+def self_by_function(path):
+    """({(func, file): self samples}, number of functions, total)."""
+    import ast
+    data = read(path)
+    selfs, funcs, total = {}, set(), 0
+    if data.lstrip().startswith(b"{"):
+        for stack, c in ast.literal_eval(data.decode("utf-8")).items():
+            keys = [function_key(repr_text(f[2]), repr_text(f[0]), f[1] or 0)
+                    for f in stack]
+            funcs.update(keys)
+            selfs[keys[0]] = selfs.get(keys[0], 0) + c
+            total += c
+    else:
+        for frames, c in collapsed_stacks(data):
+            keys = [collapsed_key(f) for f in frames]
+            funcs.update(keys)
+            selfs[keys[-1]] = selfs.get(keys[-1], 0) + c
+            total += c
+    return selfs, len(funcs), total
+
+
+def shown_functions(path):
+    """The (func, file) of every box in plop-render's default graph."""
+    out, _ = expect([path, "-T", "dot", "-o", "-"], EXIT_OK)
+    dot = out.decode("utf-8").replace("\\\n", "")
+    shown = set()
+    for m in re.finditer(r'tooltip="((?:[^"\\]|\\.)*)"', dot):
+        text = re.sub(r"\\(.)", lambda e: "\n" if e.group(1) in "nlr"
+                      else e.group(1), m.group(1))
+        parts = text.split("\n")
+        if len(parts) >= 3 and parts[1].startswith("self "):
+            shown.add((parts[0], ""))       # no file: no location line
+        elif len(parts) >= 3 and parts[2].startswith("self "):
+            file, _, line = parts[1].rpartition(":")
+            shown.add(function_key(parts[0], file, line))
+    return shown
+
+
+def ladder_profile():
+    """A perf-style capture: a 40-frame kernel entry ladder and a 30-frame
+    JVM ladder, each ending in a fan of leaves with Zipf-like counts."""
+    lines = []
+    kernel = ["entry_SYSCALL_64_[k]"] + ["ladder_k%d_[k]" % i
+                                          for i in range(39)]
+    jvm = ["java/lang/Thread.run_[j]"] + ["io/netty/Step%d.call_[j]" % i
+                                           for i in range(29)]
+    for i in range(120):
+        lines.append("%s;leaf_k%d_[k] %d" % (";".join(kernel), i,
+                                             1 + 4000 // (i + 1)))
+    for i in range(200):
+        lines.append("java;%s;com/app/Leaf%d.work_[j] %d"
+                     % (";".join(jvm), i, 1 + 6000 // (i + 1)))
+        lines.append("java;%s;com/app/Leaf%d.work_[j];%s;tail_[k] 1"
+                     % (";".join(jvm), i, ";".join(kernel[:5])))
+    return "\n".join(lines) + "\n"
+
+
+def recursive_profile():
+    """Python recursion, direct (fib) and mutual (even/odd), with self
+    samples at every depth, as repr()."""
+    f = "/srv/app/calc.py"
+    base = (("/srv/app/main.py", 3, "<module>"), ("/srv/app/main.py", 9,
+                                                   "main"))
+    stacks = {}
+    for d in range(1, 26):
+        st = tuple((f, 10, "fib") for _ in range(d))
+        stacks[st[::-1][::-1] + base[::-1]] = 30 - d
+        mutual = tuple((f, 20 + (k % 2), "odd" if k % 2 else "even")
+                       for k in range(d))
+        stacks[mutual + base[::-1]] = 2 * d
+    for i in range(60):
+        stacks[((f, 100 + i, "helper%d" % i), (f, 10, "fib"))
+               + base[::-1]] = 1 + 300 // (i + 1)
+    return "{%s}" % ", ".join("%r: %d" % (k, v) for k, v in stacks.items())
+
+
+def wide_server_profile():
+    """A server dispatching to 450 handlers (Zipf self samples), each
+    calling a few of 30 shared helpers."""
+    lines = []
+    pre = ("serve_forever (/srv/lib/server.py:10);handle (/srv/lib/server.py:"
+           "40);dispatch (/srv/lib/router.py:7)")
+    for i in range(450):
+        h = "handler_%d (/srv/app/views/v%d.py:%d)" % (i, i % 25, 10 + i)
+        lines.append("%s;%s %d" % (pre, h, 1 + 20000 // (i + 1)))
+        for j in range(i % 3):
+            lines.append("%s;%s;helper_%d (/srv/app/util.py:%d) %d"
+                         % (pre, h, (i + j) % 30, 5 + (i + j) % 30,
+                            1 + 3000 // (i + 1)))
+    return "\n".join(lines) + "\n"
+
+
+@test
+def default_graph_holds_the_hot_code():
+    """The default graph shows >= 90 % of all self samples on profiles of
+    up to 500 functions and >= 80 % on bigger ones, and always the 10
+    functions with the most self samples: on perf captures of Java,
+    JavaScript, Rust and kernel code (tests/fixtures/foreign), plop's
+    own fixtures, and generated ladders, recursion and a wide server."""
+    d = tmpdir()
+    paths = []
+    foreign = os.path.join(FIXTURES, "foreign")
+    paths += sorted(os.path.join(foreign, f) for f in os.listdir(foreign)
+                    if f.endswith(".txt") and not f.startswith("LICENSE")
+                    and "vertx" not in f)
+    paths += fixtures()
+    for name, text in (("ladder.txt", ladder_profile()),
+                       ("recursive.out", recursive_profile()),
+                       ("wide-server.txt", wide_server_profile())):
+        paths.append(os.path.join(d, name))
+        write(paths[-1], text)
+    if not ARGS.quick:
+        big = os.path.join(d, "big.out")
+        subprocess.run([sys.executable, os.path.join(ROOT, "bench",
+                                                     "gen_profile.py"),
+                        "--stacks", "20000", "-o", big], check=True)
+        paths.append(big)
+    for path in paths:
+        selfs, nfuncs, total = self_by_function(path)
+        shown = shown_functions(path)
+        covered = sum(v for k, v in selfs.items() if k in shown)
+        goal = 0.90 if nfuncs <= 500 else 0.80
+        name = os.path.basename(path)
+        check(covered >= goal * total, "%s (%d functions): the graph shows "
+              "%.1f %% of self samples, below the goal %d %%"
+              % (name, nfuncs, 100.0 * covered / total, goal * 100))
+        top = sorted(selfs, key=lambda k: (-selfs[k], k))[:10]
+        missing = [k for k in top if k not in shown]
+        check(not missing, "%s: top self functions missing: %r"
+              % (name, missing))
+        if ARGS.verbose:
+            print("     %s: %d functions, %.1f %% of self samples shown"
+                  % (name, nfuncs, 100.0 * covered / total))
+
+
 def golden_cases():
     cases = []
     for fx in sorted(os.listdir(FIXTURES)):
