@@ -161,8 +161,10 @@ int graph_build(struct graph *g, struct arena *a,
  *      apply to them;
  *   2. the budget is opts->max_nodes (0: every node) when
  *      opts->max_nodes_given; by default max_nodes, raised to the number
- *      of hot nodes up to PRUNE_AUTO_MAX_NODES.  Hot nodes past the budget
- *      are dropped (smallest self first);
+ *      of pinned and hot nodes plus a quarter of max_nodes, up to
+ *      PRUNE_AUTO_MAX_NODES.  A quarter of max_nodes (the base) is kept
+ *      for context: hot nodes past budget - pinned - that reserve are
+ *      dropped (smallest self first);
  *   3. context nodes fill the rest of the budget: nodes with inclusive >=
  *      node_fraction * total, by pprof's entropyScore (visual mode), except
  *      strict pass-through nodes (self 0, one caller and one callee other

@@ -23,7 +23,8 @@
  * The budget is --max-nodes when given; by default RENDER_DEFAULT_MAX_NODES,
  * raised to the hot set's size up to PRUNE_AUTO_MAX_NODES, so that
  * the default picture holds the goal on profiles whose time is spread
- * thin.  Node counts never change when other nodes are dropped (a node's
+ * thin.  A quarter of the budget's base stays for context, so that the
+ * hot code is shown with the callers that lead to it.  Node counts never change when other nodes are dropped (a node's
  * self and inclusive come from the stacks), so one selection over the full
  * graph is enough.
  */
@@ -201,17 +202,23 @@ select_nodes(struct graph *g, struct arena *a, const struct render_opts *o)
         }
     }
 
-    /* 2. The budget. */
-    uint32_t budget = o->max_nodes > 0 ? (uint32_t)o->max_nodes : n;
-    if (!o->max_nodes_given && npin + nhot > budget) {
-        budget = npin + nhot < PRUNE_AUTO_MAX_NODES ? npin + nhot
-                                                    : PRUNE_AUTO_MAX_NODES;
+    /* 2. The budget, with a quarter of its base kept for context when
+     * hot nodes would crowd out every caller. */
+    uint32_t base = o->max_nodes > 0 ? (uint32_t)o->max_nodes : n;
+    uint32_t reserve = base / 4;
+    uint32_t budget = base;
+    if (!o->max_nodes_given && npin + nhot + reserve > budget) {
+        uint32_t want_n = npin + nhot + reserve;
+        budget = want_n < PRUNE_AUTO_MAX_NODES ? want_n
+                                               : PRUNE_AUTO_MAX_NODES;
+        budget = budget > base ? budget : base;
     }
     if (budget < npin) {
         budget = npin;
     }
-    if (nhot > budget - npin) {
-        nhot = budget - npin;
+    uint32_t room = budget - npin > reserve ? budget - npin - reserve : 0;
+    if (nhot > room) {
+        nhot = room;
     }
     for (uint32_t r = 0; r < nhot; r++) {
         picked[ids[r]] = 1;

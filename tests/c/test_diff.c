@@ -227,6 +227,7 @@ test_pins_and_shown_edges(void)
     struct render_opts o;
     render_opts_init(&o);
     o.max_nodes = 4;
+    o.max_nodes_given = 1;
     profile_init(&p, A);
     CHECK_EQ_INT(load(&p, PROFILE_SIDE_BASE, base), 0);
     CHECK_EQ_INT(load(&p, PROFILE_SIDE_NEW, now), 0);

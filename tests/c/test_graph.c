@@ -315,17 +315,22 @@ test_prune_order(void)
     CHECK_STR(sum, "7 hidden functions hold 12.8 % of self samples, at "
               "most 10 samples each");
 
-    /* one hidden node: singular, with its count */
+    /* a quarter of the budget stays for context: of 9, 7 hot (x1..x7),
+     * then a; x8 and x9 are under the node fraction (cutoff 4) */
     o.max_nodes = 9;
     build(&g, &p, &o);
+    CHECK_EQ_INT(g.nhot, 7);
+    CHECK(g.nodes[node(&g, "f.py", "a")].shown_rank != GRAPH_NO_NODE);
     present_hidden(&g, sum, sizeof(sum));
-    CHECK_STR(sum, "1 hidden function has no self samples");
-    o.max_nodes = 8;
+    CHECK_STR(sum, "2 hidden functions hold 1.5 % of self samples, at most "
+              "2 samples each");
+    /* without the fraction x8 is context too: one hidden node, singular,
+     * with its count */
     o.node_fraction = 0;
     build(&g, &p, &o);
     present_hidden(&g, sum, sizeof(sum));
-    CHECK_STR(sum, "2 hidden functions hold 0.5 % of self samples, at most "
-              "1 sample each");
+    CHECK_STR(sum, "1 hidden function holds 0.5 % of self samples "
+              "(1 sample)");
 
     /* then edges below the edge fraction: 0.3 * 195 -> 59, a->x2 (50)
      * and the rest go, a->x1 (100) stays */
@@ -371,20 +376,23 @@ test_budget_grows_for_the_goal(void)
     struct graph g;
     render_opts_init(&o);
 
-    /* 200 equal leaves: 90 % needs 180 nodes, past the default 80 */
+    /* 200 equal leaves: 90 % needs 180 nodes, past the default 80; the
+     * budget is 180 + 20 for context (the root, then more leaves) */
     profile_init(&p, A);
     wide(&p, "w.py", 200, 1);
     build(&g, &p, &o);
     CHECK_EQ_INT(g.nhot, 180);
-    CHECK_EQ_INT(g.nshown, 180);
-    CHECK_EQ_INT(g.shown_self, 180);
+    CHECK_EQ_INT(g.nshown, 200);
+    CHECK(g.nodes[node(&g, "w.py", "serve")].shown_rank != GRAPH_NO_NODE);
 
     /* 400 equal leaves (401 nodes, goal 90 %): 360 wanted, the default
-     * budget stops at PRUNE_AUTO_MAX_NODES */
+     * budget stops at PRUNE_AUTO_MAX_NODES, 20 of it for context (only
+     * the root is above the node fraction here) */
     profile_init(&p, A);
     wide(&p, "w.py", 400, 1);
     build(&g, &p, &o);
-    CHECK_EQ_INT(g.nshown, PRUNE_AUTO_MAX_NODES);
+    CHECK_EQ_INT(g.nhot, PRUNE_AUTO_MAX_NODES - 20);
+    CHECK_EQ_INT(g.nshown, PRUNE_AUTO_MAX_NODES - 19);
 
     /* 600 leaves: past PRUNE_SMALL_PROFILE nodes the goal is 80 % */
     profile_init(&p, A);
@@ -392,7 +400,7 @@ test_budget_grows_for_the_goal(void)
     wide(&p, "v.py", 350, 1);
     build(&g, &p, &o);
     CHECK(g.hot_goal == PRUNE_GOAL_LARGE);
-    CHECK_EQ_INT(g.nshown, PRUNE_AUTO_MAX_NODES);
+    CHECK_EQ_INT(g.nhot, PRUNE_AUTO_MAX_NODES - 20);
 
     /* an explicit --max-nodes does not grow */
     profile_init(&p, A);
@@ -426,6 +434,9 @@ test_pass_through_chains_collapse(void)
                                             node(&g, "c.py", "p3"));
     CHECK(e != NULL && e->bridged && e->weight == 100);
     CHECK(e != NULL && e->hidden_min == 2 && e->hidden_max == 2);
+    char sum[256];
+    present_hidden(&g, sum, sizeof(sum));
+    CHECK_STR(sum, "2 hidden functions have no self samples");
     e = shown_edge(&g, node(&g, "c.py", "p3"), node(&g, "c.py", "l1"));
     CHECK(e != NULL && !e->bridged && e->hidden_max == 0);
 
