@@ -339,7 +339,8 @@ def main(argv=None):
     if opts.flush_interval > 0:
         checkpointer = Checkpointer(
             lambda: write_profile(strip_launcher(collector.stack_counts),
-                                  opts.output, opts.format),
+                                  opts.output, opts.format, opts.interval,
+                                  opts.mode),
             opts.flush_interval).start()
 
     def finish(signum):
@@ -408,7 +409,8 @@ def _main_toggled(ap, opts, prog_args, kwargs):
 def _write(opts, collector, wall, why=""):
     stacks = strip_launcher(collector.stack_counts)
     try:
-        write_profile(stacks, opts.output, opts.format)
+        write_profile(stacks, opts.output, opts.format, opts.interval,
+                      opts.mode)
     except (OSError, IOError, ValueError) as e:
         _say(False, "error: cannot write profile to '%s': %s"
              % (opts.output, getattr(e, "strerror", None) or e))

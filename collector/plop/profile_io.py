@@ -12,6 +12,8 @@ and the 0.4 formatters, so every writer produces the same bytes:
 - 'flamegraph': collapsed stacks, root first, `name (file:line)` frames
   joined by ';', a space and the count; one line per distinct rendered
   stack, sorted.
+- 'pprof': pprof's profile.proto, gzip'd (plop.pprof), with the sampling
+  interval as its period: for `go tool pprof` and pprof-based services.
 
 Files are written atomically (write_profile).  Stacks under the CLI carry
 the launcher's frames (plop's and runpy's) below the program's own;
@@ -24,7 +26,7 @@ from plop import compat
 
 # The output formats, in the order --help lists them.  Adding one: a branch
 # in format_profile(); the CLI, the toggle and the API all read this tuple.
-FORMATS = ("plop", "flamegraph")
+FORMATS = ("plop", "flamegraph", "pprof")
 
 _HERE = os.path.dirname(os.path.abspath(compat.source_path(__file__)))
 
@@ -95,9 +97,13 @@ def check_format(format):
                          % (format, ", ".join(FORMATS)))
 
 
-def format_profile(stack_counts, format="plop"):
-    """The text of a profile in `format` (one of FORMATS)."""
+def format_profile(stack_counts, format="plop", interval=0.01, mode="prof"):
+    """The text of a profile in `format` (one of FORMATS); bytes for
+    'pprof', whose period is `interval` seconds of `mode`'s clock."""
     check_format(format)
+    if format == "pprof":
+        from plop.pprof import encode_pprof
+        return encode_pprof(stack_counts, interval, mode)
     if format == "plop":
         return repr(dict(stack_counts)) + "\n"
     return "".join(flamegraph_lines(stack_counts))
@@ -142,8 +148,11 @@ def write_bytes(data, path):
         raise
 
 
-def write_profile(stack_counts, path, format="plop"):
+def write_profile(stack_counts, path, format="plop", interval=0.01,
+                  mode="prof"):
     """Writes stack_counts to `path` in `format` atomically (see
-    write_bytes).  Raises ValueError for an unknown format and OSError when
-    the file cannot be written."""
-    write_bytes(encode_profile(format_profile(stack_counts, format)), path)
+    write_bytes); `interval` and `mode` are the sampling's, for pprof's
+    period.  Raises ValueError for an unknown format and OSError when the
+    file cannot be written."""
+    write_bytes(encode_profile(format_profile(stack_counts, format,
+                                              interval, mode)), path)

@@ -283,7 +283,8 @@ class SignalToggle(object):
         # as the CLI writes them: without plop's and runpy's frames under
         # the program's own
         stacks = strip_launcher(c.stack_counts)
-        write_profile(stacks, path, format=self.format)
+        write_profile(stacks, path, format=self.format, interval=c.interval,
+                      mode=c.mode)
         return stacks
 
     def _checkpoint(self):
@@ -320,8 +321,9 @@ def install_signal_toggle(signum, output="/tmp/plop.out", format="plop",
     profiling on and off in this process: the first signal starts a
     plop.collector.Collector(**collector_kwargs), the next one stops it and
     writes its profile to `output` atomically, in `format` ('plop': the
-    repr dict, or 'flamegraph': collapsed stacks), and so on.  `duration`
-    caps one collection in seconds of timer time (default: until the next
+    repr dict, 'flamegraph': collapsed stacks, or 'pprof', whose period is
+    the collector's interval), and so on.  `duration` caps one collection
+    in seconds of timer time (default: until the next
     signal.  While a collection runs, its profile is rewritten every
     `flush_interval` seconds (0 or None: only when it stops).  Must be
     called from the main thread (as signal.signal()).

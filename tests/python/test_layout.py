@@ -19,7 +19,7 @@ COLLECTOR_DIR = os.path.dirname(PKG)
 
 # Modules a profiled program may import: they must parse on 2.7 and 3.6+.
 PROGRAM_SIDE = ("__init__", "__main__", "checkpoint", "cli", "collector",
-                "compat", "formatters", "profile_io", "sampling", "toggle",
+                "compat", "formatters", "pprof", "profile_io", "sampling", "toggle",
                 "viewer")
 
 
