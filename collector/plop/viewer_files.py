@@ -34,6 +34,12 @@ _REPR_COUNT = re.compile(rb"\)\s*:\s*(\d+)L?\s*(?=[,}])")
 _COLLAPSED_COUNT = re.compile(rb"[ \t](\d+)[ \t]*\r?$", re.M)
 
 
+# First bytes of a raw pprof profile.proto: the tag of a Profile field with
+# wire type 0 or 2 (render/pprof_read.c's pprof_sniff() uses the same rule).
+_PPROF_TAGS = frozenset(bytes(bytearray([(f << 3) | w])) for f in range(1, 15)
+                        for w in (0, 2))
+
+
 def count_samples(path, size):
     """The sum of the counts in the profile at path, or None when it is too
     big to count for the index, not readable, or changed size while it was
@@ -75,6 +81,9 @@ def _count_stream(f, size):
             if not head and seen < size:
                 carry = buf
                 continue
+            if buf[:2] == b"\x1f\x8b" or (buf[:1] in _PPROF_TAGS and any(
+                    c < 9 or 13 < c < 32 for c in bytearray(buf[1:64]))):
+                return None     # pprof (binary): plop-render counts it
             repr_dict = head.startswith(b"{")
             pattern = _REPR_COUNT if repr_dict else _COLLAPSED_COUNT
             sep = b"," if repr_dict else b"\n"

@@ -6,6 +6,9 @@ URLs:
     /report/NAME      NAME's HTML report (rendered by plop-render)
     /svg/NAME         NAME's call graph as SVG (rendered by plop-render)
     /flame/NAME       NAME's flame graph as SVG (plop-render -T flame.svg)
+    /pprof/NAME       NAME as a pprof download, NAME.pb.gz (-T pprof)
+    /speedscope/NAME  NAME as a speedscope download, NAME.speedscope.json
+                      (-T speedscope)
     /raw/NAME         NAME itself, as text
 
 Network: while bound to a loopback address it answers 403 to requests whose
@@ -23,7 +26,23 @@ from plop import viewer_pages as pages
 from plop.viewer_cache import RenderError
 
 # URL prefix -> plop-render's -T format (also the cache file's extension).
-RENDER_FORMATS = {"report": "html", "svg": "svg", "flame": "flame.svg"}
+RENDER_FORMATS = {"report": "html", "svg": "svg", "flame": "flame.svg",
+                  "pprof": "pprof", "speedscope": "speedscope"}
+
+# The conversions are downloads: -T format -> (Content-Type, file suffix).
+DOWNLOADS = {"pprof": ("application/octet-stream", ".pb.gz"),
+             "speedscope": ("application/json", ".speedscope.json")}
+
+def _attachment(filename):
+    """A Content-Disposition header saving `filename`: an ASCII fallback
+    with anything unsafe replaced by '_', and the exact name in RFC 5987's
+    filename* for clients that read it."""
+    ascii_name = "".join(c if " " <= c < "\x7f" and c not in "\"\\;%" else "_"
+                         for c in filename)
+    return "attachment; filename=\"%s\"; filename*=UTF-8''%s" % (
+        ascii_name, urllib.parse.quote(filename, safe="",
+                                       errors="surrogateescape"))
+
 
 class Handler(http.server.BaseHTTPRequestHandler):
     server_version = "plop-viewer"
@@ -60,8 +79,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         # Split before decoding: "%2f" stays inside one segment and is then
         # refused by DataDir.resolve, like any other '/' in a name.
         parts = path.split("/")
-        if len(parts) == 3 and parts[0] == "" and parts[1] in (
-                "report", "svg", "flame", "raw"):
+        if len(parts) == 3 and parts[0] == "" and (
+                parts[1] in RENDER_FORMATS or parts[1] == "raw"):
             try:
                 name = urllib.parse.unquote(parts[2], errors="strict")
             except UnicodeDecodeError:
@@ -92,6 +111,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         ctype = ("text/html; charset=utf-8" if ext == "html"
                  else "image/svg+xml")
         extra = {"X-Plop-Cache": "hit" if hit else "miss"}
+        if ext in DOWNLOADS:
+            ctype, suffix = DOWNLOADS[ext]
+            extra["Content-Disposition"] = _attachment(name + suffix)
         if ext != "html":
             extra["Content-Security-Policy"] = (
                 "default-src 'none'; style-src 'unsafe-inline'")

@@ -56,10 +56,12 @@ def index_page(directory, entries):
             "<tr><td><a href=\"/report/%s\">%s</a></td>"
             "<td><a href=\"/svg/%s\">graph</a> "
             "<a href=\"/flame/%s\">flame</a> "
-            "<a href=\"/raw/%s\">raw</a></td>"
+            "<a href=\"/raw/%s\">raw</a> "
+            "<a href=\"/pprof/%s\" download>pprof</a> "
+            "<a href=\"/speedscope/%s\" download>speedscope</a></td>"
             "<td class=\"num\">%s</td><td class=\"num\">%s</td>"
             "<td>%s</td></tr>" % (
-                q, html.escape(name), q, q, q, human_size(size),
+                q, html.escape(name), q, q, q, q, q, human_size(size),
                 "&mdash;" if n is None else "{:,}".format(n),
                 time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(mtime))))
     if rows:
