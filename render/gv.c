@@ -244,11 +244,7 @@ add_node(Agraph_t *ag, const struct graph *g, uint32_t id,
     double r = max_self ? sqrt((double)n->self / (double)max_self) : 0;
     snprintf(buf, sizeof(buf), "%.1f", 10.0 + 22.0 * r);
     set(an, "fontsize", buf);
-    if (dn != NULL) {
-        diff_color(g->diff, dn->self[DIFF_BASE], dn->self[DIFF_NEW], color);
-    } else {
-        present_node_color(g, id, o->color, color);
-    }
+    present_node_color(g, id, o->color, color);
     set(an, "fillcolor", color);
 }
 

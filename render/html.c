@@ -434,12 +434,7 @@ add_data(struct strbuf *sb, const struct report_input *in)
             strbuf_addch(sb, ',');
         }
         add_json_str(sb, g->nodes[i].func, g->nodes[i].func_len);
-        if (g->diff != NULL) {
-            const struct diff_node *dn = &g->diff->nodes[i];
-            diff_color(g->diff, dn->self[DIFF_BASE], dn->self[DIFF_NEW], hex);
-        } else {
-            present_node_color(g, i, mode, hex);
-        }
+        present_node_color(g, i, mode, hex);
         strbuf_addf(&cols, i ? ",%u" : "%u", palette_index(&pl, &colors, hex));
     }
     strbuf_addstr(sb, "],\n\"file\":[");

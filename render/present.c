@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "diff.h"
 #include "graph.h"
 #include "load.h"
 #include "present.h"
@@ -74,6 +75,12 @@ present_node_color(const struct graph *g, uint32_t id, enum render_color mode,
                  char out[8])
 {
     const struct graph_node *n = &g->nodes[id];
+    if (g->diff != NULL) {
+        /* A comparison colours by change (diff.h), in every picture. */
+        const struct diff_node *dn = &g->diff->nodes[id];
+        diff_color(g->diff, dn->self[DIFF_BASE], dn->self[DIFF_NEW], out);
+        return;
+    }
     if (mode == RENDER_COLOR_FILE) {
         present_file_color(n->file, n->file_len, out);
         return;

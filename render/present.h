@@ -21,7 +21,9 @@ struct graph_node;
  * (NUL-terminated).  RENDER_COLOR_FILE: a light colour from a hash of the
  * file name (the same file always gets the same colour, across runs and
  * profiles); RENDER_COLOR_HEAT: from pale yellow (no self samples) to red
- * (g->max_self).  Dark text is readable on every result.  O(name length).
+ * (g->max_self).  In a comparison (g->diff) the colour of the node's
+ * change in self share, whatever the mode (diff_color() in diff.h).
+ * Dark text is readable on every result.  O(name length).
  */
 void present_node_color(const struct graph *g, uint32_t id,
                         enum render_color mode, char out[8]);

@@ -306,6 +306,15 @@ def test_fixture_graph():
     check(int(nodes["cache"][1][3:5], 16) < int(nodes["query"][1][3:5], 16),
           "+25 is not stronger than +10")
     check('xlabel=" 15.0 % (-15.0)"' in out.decode(), "edge label missing")
+    # The flame graph SVG: NEW's frames in the same colours.
+    flame, _ = expect(["--base", BASE, NEW, "-T", "flame.svg", "-o", "-"],
+                      EXIT_OK)
+    flame = flame.decode()
+    for name in ("cache", "query", "parse", "main"):
+        check(re.search(r'fill="%s"[^>]*>(?:(?!</g>).)*>%s<' % (
+            nodes[name][1], name), flame, re.S) is not None,
+            "%s is not %s in the flame graph" % (name, nodes[name][1]))
+    check(">legacy<" not in flame, "a vanished function in NEW's flame graph")
 
 
 @test
