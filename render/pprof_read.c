@@ -36,6 +36,7 @@ struct ploc {
     uint64_t id;
     uint32_t first;     /* its frame ids: frames[first .. first + n) */
     uint32_t n;
+    size_t offset;      /* for messages */
 };
 
 struct reader {
@@ -369,6 +370,7 @@ read_location(struct reader *r, const struct pb_field *f, struct ploc *loc)
     }
     pb_reader_sub(&m, &r->top, f);
     loc->id = 0;
+    loc->offset = f->offset;
     loc->first = (uint32_t)r->nloc_frames;
     while ((rc = next(r, &m, &g)) > 0) {
         if (g.number == 1 || g.number == 3) {
@@ -524,8 +526,11 @@ read_tables(struct reader *r, size_t nsample_types, size_t nfuncs,
     qsort(r->locs, r->nlocs, sizeof(*r->locs), id_cmp_loc);
     for (size_t i = 1; i < r->nlocs; i++) {
         if (r->locs[i].id == r->locs[i - 1].id) {
-            return fail(r, 0, "location id %llu is defined twice",
-                        (unsigned long long)r->locs[i].id);
+            const struct ploc *later =
+                r->locs[i].offset > r->locs[i - 1].offset
+                ? &r->locs[i] : &r->locs[i - 1];
+            return fail(r, later->offset, "location id %llu is defined "
+                        "twice", (unsigned long long)later->id);
         }
     }
 
