@@ -67,7 +67,8 @@ RENDER_ASAN_LIB_OBJS := $(RENDER_LIB_SRCS:%.c=$(A)/%.o) $(A)/gen/templates.o
 
 # ---------------------------------------------------------------- collector
 PY_INCLUDE := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])' 2>/dev/null)
-PY_EXT_SUFFIX := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))' 2>/dev/null)
+# 2.7's sysconfig has no EXT_SUFFIX: its extensions are plain '.so'.
+PY_EXT_SUFFIX := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX") or ".so")' 2>/dev/null)
 PY_TAG := $(shell $(PYTHON) -c 'import sys; print("%d%d" % sys.version_info[:2])' 2>/dev/null)
 EXT := collector/plop/_collector$(PY_EXT_SUFFIX)
 EXT_SRCS := $(sort $(wildcard collector/src/*.c))

@@ -9,8 +9,11 @@
  * own frame structs allocates nothing and costs a few loads per frame, but
  * their layout changes with each release, so each family is kept here:
  *
- *   3.8-3.10  PyFrameObject chain: tstate->frame, f_back, f_code, f_lasti
+ *   2.7, 3.6-3.10
+ *             PyFrameObject chain: tstate->frame, f_back, f_code, f_lasti
  *             (a byte offset before 3.10, an instruction index in 3.10).
+ *             The chain and these fields are the same from 2.7 on; only
+ *             the reader's name says which release it was built for.
  *   3.11-3.12 _PyInterpreterFrame chain: tstate->cframe->current_frame,
  *             previous, f_code, prev_instr; frames still being set up
  *             (_PyFrame_IsIncomplete) and, on 3.12, the shim frames owned
@@ -178,14 +181,22 @@ frames_collect(PyThreadState *ts, uintptr_t *out, size_t max_frames,
     return n;
 }
 
-#else /* 3.8 - 3.10 */
+#else /* 2.7, 3.6 - 3.10 */
 
 #if PY_VERSION_HEX >= 0x030A0000
 const char frames_reader[] = "structs-3.10";
 /* f_lasti counts code units since 3.10 */
 #define LASTI_BYTES(f) ((f)->f_lasti < 0 ? -1 : (intptr_t)(f)->f_lasti * 2)
 #else
+#if PY_VERSION_HEX >= 0x03080000
 const char frames_reader[] = "structs-3.8-3.9";
+#elif PY_VERSION_HEX >= 0x03060000
+const char frames_reader[] = "structs-3.6-3.7";
+#elif PY_VERSION_HEX >= 0x02070000 && PY_VERSION_HEX < 0x03000000
+const char frames_reader[] = "structs-2.7";
+#else
+#error "plop supports CPython 2.7 and 3.6 or newer"
+#endif
 #define LASTI_BYTES(f) ((intptr_t)(f)->f_lasti)
 #endif
 

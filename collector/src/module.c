@@ -1,6 +1,6 @@
 /*
  * module.c: the plop._collector extension module: multi-phase
- * initialization, the Sampler type (sampler.c), and _noop, a C signal
+ * initialization (single-phase on 2.7, which has no PyModuleDef), the Sampler type (sampler.c), and _noop, a C signal
  * handler that does nothing, which the benchmark installs to measure what
  * the timer signal and CPython's dispatch of it cost by themselves, and
  * _call_in_main_thread, which lets Collector.start()/stop() be called from
@@ -9,6 +9,7 @@
 #include <Python.h>
 
 #include "frames.h"
+#include "pycompat.h"
 #include "sampler.h"
 
 static PyObject *
@@ -16,6 +17,7 @@ noop(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     Py_RETURN_NONE;
 }
+COMPAT_FASTCALL_WRAPPER(noop)
 
 /* Runs in the main thread, holding the GIL, at a bytecode boundary. */
 static int
@@ -63,7 +65,7 @@ static PyMethodDef module_methods[] = {
     {"_call_in_main_thread", call_in_main_thread, METH_O,
      "_call_in_main_thread(callable): run callable() in the main thread "
      "soon"},
-    {"_noop", (PyCFunction)(void (*)(void))noop, METH_FASTCALL,
+    {"_noop", COMPAT_METH_FASTCALL(noop),
      "_noop(signum, frame): a signal handler that does nothing (benchmarks)"},
     {NULL, NULL, 0, NULL},
 };
@@ -85,6 +87,24 @@ module_exec(PyObject *module)
     return 0;
 }
 
+static const char module_doc[] =
+    "plop's sampling core (see plop.collector for the API)";
+
+#if COMPAT_PY2
+
+__attribute__((visibility("default"))) PyMODINIT_FUNC
+init_collector(void)
+{
+    /* the import machinery puts the package in front of the name */
+    PyObject *module = Py_InitModule3("_collector", module_methods,
+                                      module_doc);
+    if (module != NULL) {
+        module_exec(module);    /* an exception fails the import */
+    }
+}
+
+#else
+
 /*
  * CPython's slot tables store functions as void *, which ISO C does not
  * allow; POSIX does (dlsym), so the warning is silenced for the table only.
@@ -100,7 +120,7 @@ static PyModuleDef_Slot module_slots[] = {
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT,
     .m_name = "plop._collector",
-    .m_doc = "plop's sampling core (see plop.collector for the API)",
+    .m_doc = module_doc,
     .m_size = 0,
     .m_methods = module_methods,
     .m_slots = module_slots,
@@ -115,3 +135,5 @@ PyInit__collector(void)
 {
     return PyModuleDef_Init(&module_def);
 }
+
+#endif

@@ -57,6 +57,7 @@
 #include <sys/time.h>
 
 #include "frames.h"
+#include "pycompat.h"
 #include "sigforward.h"
 #include "stacktab.h"
 #include "threadclock.h"
@@ -252,6 +253,7 @@ sampler_sample(Sampler *self, PyObject *const *args, Py_ssize_t nargs)
     self->busy = 0;
     Py_RETURN_NONE;
 }
+COMPAT_FASTCALL_WRAPPER(sampler_sample)
 
 /* ------------------------------------------------------------ start/stop */
 
@@ -261,7 +263,7 @@ is_sampler_handler(PyObject *handler)
 {
     return PyCFunction_Check(handler)
            && PyCFunction_GET_FUNCTION(handler)
-                  == (PyCFunction)(void (*)(void))sampler_sample;
+                  == COMPAT_FASTCALL_FUNC(sampler_sample);
 }
 
 /*
@@ -315,7 +317,7 @@ get_handler(int signum)
 static int
 is_default_handler(PyObject *h)
 {
-    if (!PyLong_Check(h)) {
+    if (!compat_int_check(h)) {
         return 0;
     }
     long v = PyLong_AsLong(h);
@@ -351,7 +353,7 @@ check_free(Sampler *self, PyObject *current)
         }
     }
     else if (!is_default_handler(current)) {
-        PyErr_Format(PyExc_RuntimeError,
+        compat_err_format(PyExc_RuntimeError,
                      "signal '%s' already has a handler (%R); plop will not "
                      "replace it (use another mode, or remove the handler)",
                      sig, current);
@@ -439,7 +441,7 @@ sampler_start(Sampler *self, PyObject *args, PyObject *kwargs)
     static char *kwlist[] = {"duration", "_arm", NULL};
     PyObject *duration_obj = Py_None;
     int do_arm = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|Op:start", kwlist,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O" COMPAT_FMT_BOOL ":start", kwlist,
                                      &duration_obj, &do_arm)) {
         return NULL;
     }
@@ -450,7 +452,7 @@ sampler_start(Sampler *self, PyObject *args, PyObject *kwargs)
             return NULL;
         }
         if (!(d > 0) || d > 1e9) {
-            PyErr_Format(PyExc_ValueError,
+            compat_err_format(PyExc_ValueError,
                          "duration must be a positive number of seconds or "
                          "None, not %R", duration_obj);
             return NULL;
@@ -724,7 +726,7 @@ sampler_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     double interval = 0.01;
     int lines = 0;
     Py_ssize_t max_stacks = 100000, max_depth = 1024;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|sdpnn:Sampler", kwlist,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|sd" COMPAT_FMT_BOOL "nn:Sampler", kwlist,
                                      &mode_name, &interval, &lines,
                                      &max_stacks, &max_depth)) {
         return NULL;
@@ -837,7 +839,7 @@ get_total(Sampler *self, void *unused)
 static PyObject *
 get_mode(Sampler *self, void *unused)
 {
-    return PyUnicode_FromString(modes[self->mode].name);
+    return compat_str_from_string(modes[self->mode].name);
 }
 
 static PyObject *
@@ -904,7 +906,7 @@ static PyMethodDef sampler_methods[] = {
      "reset(): forget every sample"},
     {"stack_counts", (PyCFunction)sampler_stack_counts, METH_NOARGS,
      "stack_counts(): a new dict {stack: count}"},
-    {"_sample", (PyCFunction)(void (*)(void))sampler_sample, METH_FASTCALL,
+    {"_sample", COMPAT_METH_FASTCALL(sampler_sample),
      "_sample(signum, frame): the signal handler"},
     {"_after_fork_child", (PyCFunction)sampler_after_fork_child, METH_NOARGS,
      "_after_fork_child(): forget everything inherited from the parent"},
