@@ -243,8 +243,11 @@ test-render-asan: $(A)/plop-render
 test-valgrind: $(B)/plop-render
 	$(Q)$(PYTHON) tests/render/run.py --binary $(B)/plop-render --valgrind --quick
 
+# The toggle's tests live with the viewer's (shared helpers) but run here
+# too, so that every interpreter of the matrix runs them.
 test-collector: $(EXT)
-	$(Q)PYTHONPATH=collector $(PYTHON) tests/python/run.py tests/python
+	$(Q)PYTHONPATH=collector $(PYTHON) tests/python/run.py tests/python \
+		tests/viewer/test_toggle.py
 
 # The tests find the package through the imported plop (COLLECTOR_DIR), so
 # the programs they start load the ASan copy too.

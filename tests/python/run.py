@@ -1,9 +1,11 @@
-"""Runs the unittest modules (test_*.py) of the directories named on the
-command line with the current interpreter and ends with the line
-"N passed, N failed" that tests/run-suites adds up.  Standard library only,
-so it works on every CPython the collector supports.
+"""Runs the unittest modules (test_*.py) of the directories, and the
+test files, named on the command line with the current interpreter and
+ends with the line "N passed, N failed" that tests/run-suites adds up.
+Running no test at all is a failure.  Standard library only, so it works
+on every CPython the collector supports (2.7, 3.6+).
 
-    python tests/python/run.py tests/python [-k PATTERN] [-v]
+    python tests/python/run.py tests/python [tests/viewer/test_toggle.py]
+        [-k PATTERN] [-v]
 """
 import argparse
 import os
@@ -23,6 +25,11 @@ def main():
     suite = unittest.TestSuite()
     for d in args.dirs:
         d = os.path.abspath(d)
+        if os.path.isfile(d):
+            d, name = os.path.split(d)
+            sys.path.insert(0, d)
+            suite.addTests(loader.loadTestsFromName(os.path.splitext(name)[0]))
+            continue
         sys.path.insert(0, d)
         suite.addTests(loader.discover(d, pattern="test_*.py", top_level_dir=d))
 
@@ -42,6 +49,9 @@ def main():
     passed = result.testsRun - failed - len(result.skipped)
     print("%s: %d passed, %d failed, %d skipped"
           % ("py%d%d" % sys.version_info[:2], passed, failed, len(result.skipped)))
+    if result.testsRun == 0:
+        print("run.py: no test ran")
+        return 1
     return 1 if failed else 0
 
 

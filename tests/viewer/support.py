@@ -6,7 +6,6 @@ The products are located the way plop.viewer locates them; a missing one
 makes the test FAIL with the command that builds it (`make test` always
 builds everything first), never skip.
 """
-import http.client
 import os
 import select
 import signal
@@ -20,7 +19,6 @@ COLLECTOR_DIR = os.path.join(ROOT, "collector")
 if COLLECTOR_DIR not in sys.path:
     sys.path.insert(0, COLLECTOR_DIR)
 
-from plop.viewer import find_render  # noqa: E402
 
 # Upper bound on waiting for a subprocess to say something; a bound against
 # hangs, not a measurement.
@@ -42,6 +40,9 @@ def default_signals():
 
 
 def render_or_fail(test):
+    # imported here: the toggle's tests use this module on every
+    # interpreter, and the viewer needs 3.8+
+    from plop.viewer import find_render
     path = find_render()
     if path is None:
         test.fail("plop-render not found ($PLOP_RENDER, build/plop-render, "
@@ -113,6 +114,7 @@ def stop(proc):
 def get(port, path, method="GET", host="127.0.0.1", host_header=None):
     """(status, headers dict with lower-case names, body bytes); the path is
     sent byte for byte, as given; host_header replaces the Host header."""
+    import http.client
     conn = http.client.HTTPConnection(host, port, timeout=WAIT)
     try:
         conn.putrequest(method, path, skip_accept_encoding=True,
