@@ -310,6 +310,7 @@ bench: bench-collector bench-render
 
 bench-collector: $(EXT)
 	$(Q)PYTHONPATH=collector $(PYTHON) bench/bench_collector.py
+	$(Q)PYTHONPATH=collector $(PYTHON) bench/bench_flush.py
 
 # bench_report.py drives Chromium (playwright-core from tests/browser).
 bench-render: $(B)/plop-render

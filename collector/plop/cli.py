@@ -80,8 +80,9 @@ def _parser():
     ap.add_argument("--flush-interval", type=float, metavar="SECONDS",
                     default=DEFAULT_FLUSH_INTERVAL,
                     help="rewrite the profile so far every SECONDS of wall "
-                         "time, so a program that ends by os._exit() or a "
-                         "crash loses at most that much (default: "
+                         "time (or 20 times what the last rewrite took, if "
+                         "longer), so a program that ends by os._exit() or "
+                         "a crash loses at most that much (default: "
                          "%(default)s; 0: only at exit)")
     ap.add_argument("--max-stacks", type=int, default=DEFAULT_MAX_STACKS,
                     help="cap on distinct stacks kept; beyond it samples "

@@ -58,7 +58,7 @@ import sys
 import threading
 
 from plop import compat
-from plop.checkpoint import DEFAULT_FLUSH_INTERVAL
+from plop.checkpoint import DEFAULT_FLUSH_INTERVAL, next_wait
 from plop.profile_io import check_format, strip_launcher, write_profile
 from plop.sampling import Collector
 
@@ -256,14 +256,18 @@ class SignalToggle(object):
     def _write_loop(self):
         # Checkpoints and final writes are made by this one thread, in
         # order, so a checkpoint never replaces the final profile.
+        wait = self.flush_interval
         while True:
             try:
                 if self.flush_interval and self._collector is not None:
-                    job = self._jobs.get(timeout=self.flush_interval)
+                    job = self._jobs.get(timeout=wait)
                 else:
                     job = self._jobs.get()
             except compat.queue.Empty:
+                t0 = compat.perf_counter()
                 self._checkpoint()
+                wait = next_wait(self.flush_interval,
+                                 compat.perf_counter() - t0)
                 continue
             if job is _WAKE:  # a collection started: time its checkpoints
                 continue

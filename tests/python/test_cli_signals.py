@@ -253,6 +253,42 @@ class SignalsTest(unittest.TestCase):
         self.assertIn("--flush-interval", r.stderr)
 
 
+class CheckpointerTest(unittest.TestCase):
+
+    def test_slow_checkpoints_are_spaced_to_5_percent(self):
+        from plop.checkpoint import MAX_SHARE_FACTOR, Checkpointer
+        calls = []
+
+        def slow_write():
+            calls.append(time.time())
+            time.sleep(0.05)
+        cp = Checkpointer(slow_write, 0.01).start()
+        time.sleep(1.2)
+        cp.stop()
+        # 0.01 s asked, but each takes 0.05 s: then one per 1 s at most
+        self.assertGreaterEqual(len(calls), 1)
+        self.assertLessEqual(len(calls), 2)
+        for a, b in zip(calls, calls[1:]):
+            self.assertGreaterEqual(b - a, MAX_SHARE_FACTOR * 0.05)
+
+    def test_stop_waits_for_a_checkpoint_in_progress(self):
+        from plop.checkpoint import Checkpointer
+        state = []
+
+        def write():
+            state.append("begin")
+            time.sleep(0.2)
+            state.append("end")
+        cp = Checkpointer(write, 0.05).start()
+        while not state:
+            time.sleep(0.01)
+        cp.stop()
+        self.assertEqual(state[-1], "end")
+        n = len(state)
+        time.sleep(0.2)
+        self.assertEqual(len(state), n, "a checkpoint after stop()")
+
+
 TOGGLED = textwrap.dedent("""\
     import os, signal, sys, time
     from plop.toggle import install_signal_toggle
