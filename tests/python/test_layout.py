@@ -19,8 +19,8 @@ COLLECTOR_DIR = os.path.dirname(PKG)
 
 # Modules a profiled program may import: they must parse on 2.7 and 3.6+.
 PROGRAM_SIDE = ("__init__", "__main__", "checkpoint", "cli", "collector",
-                "compat", "formatters", "pprof", "profile_io", "sampling", "toggle",
-                "viewer")
+                "compat", "formatters", "pprof", "profile_io", "sampling",
+                "toggle", "viewer")
 
 
 def modules():
