@@ -109,7 +109,7 @@ PYTHONS ?= $(sort $(wildcard /root/.pyenv/versions/3.[89].*/bin/python) \
 	$(wildcard /root/.pyenv/versions/3.1[0-9].*/bin/python))
 
 .PHONY: all deps render collector test test-c test-c-valgrind test-render test-render-asan \
-	test-collector test-collector-asan test-diff test-matrix test-foreign test-long test-viewer test-browser test-interop test-fuzz test-valgrind \
+	test-collector test-collector-asan test-diff test-diff-asan test-matrix test-foreign test-long test-viewer test-browser test-interop test-fuzz test-valgrind \
 	bench bench-collector bench-render fuzz demo clean
 .DEFAULT_GOAL := all
 
@@ -279,6 +279,12 @@ test-foreign: $(EXT)
 
 test-long: $(EXT)
 	$(Q)PYTHONPATH=collector $(PYTHON) tests/foreign/run.py --long
+
+# The same under ASan+UBSan (leaks checked, as in test-render-asan).
+test-diff-asan: $(A)/plop-render $(EXT)
+	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		LSAN_OPTIONS=suppressions=$(abspath tests/render/lsan.supp):print_suppressions=0 \
+		$(PYTHON) tests/diff/run.py --binary $(A)/plop-render --python $(PYTHON)
 
 test-viewer: all
 	$(Q)PLOP_RENDER=$(abspath $(B))/plop-render PYTHONPATH=collector \

@@ -827,11 +827,8 @@ main(int argc, char **argv)
     d.msg[0] = '\0';
 
     int rc = parse_args(argc, argv, &o, &act, &fmt, &d);
-    if (rc == 0 && act == ACT_EXIT_OK) {
-        return fflush(stdout) == 0 ? PLOP_EXIT_OK : PLOP_EXIT_IO;
-    }
-    int broken = 0;
-    if (rc == 0) {
+    int broken = 0, exit_ok = rc == 0 && act == ACT_EXIT_OK;
+    if (rc == 0 && !exit_ok) {
         struct arena *a = arena_new();
         rc = run(a, &o, fmt, &d);
         arena_free(a);
@@ -850,6 +847,9 @@ main(int argc, char **argv)
     }
     if (o.has_ignore) {
         regfree(&o.ignore_re);
+    }
+    if (exit_ok) {
+        return fflush(stdout) == 0 ? PLOP_EXIT_OK : PLOP_EXIT_IO;
     }
     if (rc != 0) {
         fputs(d.msg, stderr);

@@ -11,7 +11,10 @@
  * line "fuzz: error: ..."); a parsed profile
  * has valid frame ids, depths >= 1, counts >= 1, a total equal to the sum
  * of its counts and valid UTF-8 names without NUL bytes; the graph's self
- * counts add up to the total.
+ * counts add up to the total.  A profile with two-count lines (the
+ * differential format) is also compared (diff.h): each side's self counts
+ * add up to that side's total, the graph is rewritten to the new side,
+ * and the text and Markdown writers run on it.
  *
  * Build and run: make fuzz FUZZ_SECONDS=60 (tests/fuzz/run).
  */
@@ -21,8 +24,10 @@
 #include <string.h>
 
 #include "arena.h"
+#include "diff.h"
 #include "graph.h"
 #include "load.h"
+#include "md.h"
 #include "opts.h"
 #include "present.h"
 #include "profile.h"
@@ -117,6 +122,8 @@ check_profile(const struct profile *p)
     }
     EXPECT(sum == p->total);
     EXPECT(sum <= PROFILE_MAX_TOTAL);
+    EXPECT(p->side_total[0] + p->side_total[1] == p->total);
+    EXPECT(p->has_pairs || p->side_total[0] == 0);
     EXPECT(maxd == p->max_depth);
     for (uint32_t i = 0; i < p->nframes; i++) {
         const struct frame *f = &p->frames[i];
@@ -157,6 +164,43 @@ check_graph(const struct profile *p, struct arena *a,
     EXPECT(text_write(&sb, &g, &o, &d) == 0);
 }
 
+static void
+check_diff(const struct profile *p, struct arena *a)
+{
+    struct render_opts o;
+    struct graph g;
+    struct diff df;
+    struct diag d;
+    render_opts_init(&o);
+    memset(&d, 0, sizeof(d));
+    EXPECT(graph_build(&g, a, p, &o, &d) == 0);
+    diff_build(&df, a, &g, RENDER_DIFF_SHARE);
+    EXPECT(df.total[DIFF_BASE] == p->side_total[PROFILE_SIDE_BASE]);
+    EXPECT(df.total[DIFF_NEW] == p->side_total[PROFILE_SIDE_NEW]);
+    EXPECT(g.total == df.total[DIFF_NEW]);
+    uint64_t self[2] = {0, 0};
+    for (uint32_t i = 0; i < g.nnodes; i++) {
+        for (int s = 0; s < 2; s++) {
+            self[s] += df.nodes[i].self[s];
+            EXPECT(df.nodes[i].incl[s] >= df.nodes[i].self[s]);
+            EXPECT(df.nodes[i].incl[s] <= df.total[s]);
+        }
+        EXPECT(g.nodes[i].self == df.nodes[i].self[DIFF_NEW]);
+    }
+    EXPECT(self[0] == df.total[0] && self[1] == df.total[1]);
+    diff_pin_changes(&df, &g, a, &o);
+    graph_prune(&g, a, &o);
+    diff_after_prune(&df, &g, a);
+    for (size_t e = 0; e < g.nshown_edges; e++) {
+        EXPECT(g.shown_edges[e].weight == df.shown_edge_w[DIFF_NEW][e]);
+        EXPECT(df.shown_edge_w[DIFF_BASE][e] <= df.total[DIFF_BASE]);
+    }
+    struct strbuf sb;
+    strbuf_init(&sb, a);
+    EXPECT(text_write(&sb, &g, &o, &d) == 0);
+    EXPECT(md_write(&sb, &g, &o, &d) == 0);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -186,6 +230,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (pass == 0) {
                 check_graph(&p, a, RENDER_GRAN_FUNCTION);
                 check_graph(&p, a, RENDER_GRAN_LINE);
+                if (p.has_pairs) {
+                    check_diff(&p, a);
+                }
             }
         }
         arena_free(a);
