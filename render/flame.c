@@ -151,7 +151,7 @@ flame_svg_write(struct strbuf *out, const struct report_input *in,
 
         strbuf_addstr(out, "<g><title>");
         add_text(out, name, name_len, 0);
-        if (id != GRAPH_NO_NODE) {
+        if (id != GRAPH_NO_NODE && g->nodes[id].file_len > 0) {
             const struct graph_node *nd = &g->nodes[id];
             strbuf_addstr(out, " (");
             add_text(out, nd->file, nd->file_len, 0);

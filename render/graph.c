@@ -88,7 +88,7 @@ bytes_cmp(const char *a, size_t an, const char *b, size_t bn)
     return an < bn ? -1 : an > bn;
 }
 
-/* The node order: (file, func, line), bytewise. */
+/* The node order: (file, func, line, kind), bytewise. */
 static int
 node_key_cmp(const struct graph_node *a, const struct graph_node *b)
 {
@@ -99,7 +99,29 @@ node_key_cmp(const struct graph_node *a, const struct graph_node *b)
     if (c == 0) {
         c = (a->line > b->line) - (a->line < b->line);
     }
+    if (c == 0) {
+        c = (a->kind > b->kind) - (a->kind < b->kind);
+    }
     return c;
+}
+
+/* flamegraph.pl's frame annotation at the end of a file-less name: its
+ * letter, with n->func_len shortened to leave it out; 0 if none. */
+static char
+annotation(struct graph_node *n)
+{
+    const char *f = n->func;
+    uint32_t len = n->func_len;
+    if (n->file_len != 0 || len < 5 || f[len - 4] != '_' || f[len - 3] != '['
+        || f[len - 1] != ']') {
+        return 0;
+    }
+    char k = f[len - 2];
+    if (k != 'k' && k != 'j' && k != 'i' && k != 'w') {
+        return 0;
+    }
+    n->func_len = len - 4;
+    return k;
 }
 
 static int
@@ -278,6 +300,7 @@ graph_build(struct graph *g, struct arena *a, const struct profile *p,
         n->file_len = tn[i].key->file_len;
         n->func = tn[i].key->func;
         n->func_len = tn[i].key->func_len;
+        n->kind = annotation(n);
         n->line = tn[i].line;
         n->self = tn[i].self;
         n->incl = tn[i].incl;

@@ -43,9 +43,15 @@ struct profile;
 
 struct graph_node {
     const char *file;       /* UTF-8, NUL-terminated, owned by the profile */
-    const char *func;
+    const char *func;       /* func[0..func_len) is the name to show: see
+                             * `kind` */
     uint32_t file_len;
     uint32_t func_len;
+    /* A frame without a file whose name ends in one of flamegraph.pl's
+     * annotations _[k] (kernel), _[j] (JIT), _[i] (inlined), _[w] (waker)
+     * shows without it: func_len leaves it out and kind is 'k', 'j', 'i'
+     * or 'w' (0 otherwise).  The annotation still tells nodes apart. */
+    char kind;
     long line;              /* granularity function: smallest line seen */
     uint64_t self;          /* samples with this node as the leaf */
     uint64_t incl;          /* samples with this node anywhere (once each) */

@@ -206,8 +206,10 @@ add_node(Agraph_t *ag, const struct graph *g, uint32_t id,
 
     present_short_loc(n, loc, sizeof(loc));
     add_esc(sb, n->func, n->func_len, amp, LABEL_MAX);
-    strbuf_addstr(sb, "\\n");
-    add_esc(sb, loc, strlen(loc), amp, LABEL_MAX);
+    if (loc[0] != '\0') {
+        strbuf_addstr(sb, "\\n");
+        add_esc(sb, loc, strlen(loc), amp, LABEL_MAX);
+    }
     const struct diff_node *dn = g->diff ? &g->diff->nodes[id] : NULL;
     if (dn != NULL) {
         char ls[64], li[64];
@@ -223,9 +225,18 @@ add_node(Agraph_t *ag, const struct graph *g, uint32_t id,
     set(an, "label", take(sb));
 
     add_esc(sb, n->func, n->func_len, amp, TOOLTIP_MAX);
-    strbuf_addstr(sb, "\\n");
-    add_esc(sb, n->file, n->file_len, amp, TOOLTIP_MAX);
-    strbuf_addf(sb, ":%ld\\nself %s samples (%.1f %%)", n->line,
+    if (n->kind != 0) {
+        strbuf_addstr(sb, n->kind == 'k'   ? " (kernel)"
+                          : n->kind == 'j' ? " (JIT)"
+                          : n->kind == 'i' ? " (inlined)"
+                                           : " (waker)");
+    }
+    if (n->file_len > 0) {
+        strbuf_addstr(sb, "\\n");
+        add_esc(sb, n->file, n->file_len, amp, TOOLTIP_MAX);
+        strbuf_addf(sb, ":%ld", n->line);
+    }
+    strbuf_addf(sb, "\\nself %s samples (%.1f %%)",
                 present_count(n->self, cnt), pct(n->self, g->total));
     strbuf_addf(sb, "\\nincl %s samples (%.1f %%)",
                 present_count(n->incl, cnt), pct(n->incl, g->total));

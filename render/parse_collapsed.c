@@ -10,6 +10,10 @@
  * `func (file:line)` (plop, py-spy) keeps its file and line; any other
  * frame is a function name alone, with file "" and line 0 (plop 0.4's
  * stray `None 1` line is accepted as written: one frame named "None").
+ * A frame that is empty or only blanks (perf captures have them, e.g.
+ * `...;write0_[j];  3`) is a function with the empty name, wherever it
+ * is, as flamegraph.pl draws it.  Annotations such as `_[k]` stay part of
+ * the name here (graph.h strips them for display).
  *
  * A line with two counts, `root;...;leaf OLD NEW`, is the differential
  * format of flamegraph.pl's difffolded.pl: OLD goes to the base side of a
@@ -93,11 +97,19 @@ fail_too_large(struct cp *c, const char *what, size_t from, size_t to,
                 what, nd, (unsigned long long)max);
 }
 
-/* The frame b[fs..fe) (non-empty, no ';'), interned into *id. */
+/* The frame b[fs..fe) (no ';'; empty or blank: the empty name),
+ * interned into *id. */
 static int
 parse_frame(struct cp *c, size_t fs, size_t fe, uint32_t *id)
 {
     const char *b = c->buf;
+    size_t blank = fs;
+    while (blank < fe && is_blank(b[blank])) {
+        blank++;
+    }
+    if (blank == fe) {
+        fe = fs;
+    }
     size_t n = fe - fs;
     const char *file = "";
     size_t flen = 0;
@@ -218,9 +230,6 @@ parse_line(struct cp *c, size_t st, size_t end)
     for (;;) {
         const char *semi = memchr(b + fs, ';', se - fs);
         size_t fe = semi ? (size_t)(semi - b) : se;
-        if (fe == fs) {
-            return fail(c, fs, "empty frame name");
-        }
         if (depth == PROFILE_MAX_DEPTH) {
             return fail(c, fs, "stack is deeper than the limit %u",
                         (unsigned)PROFILE_MAX_DEPTH);

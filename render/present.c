@@ -54,20 +54,79 @@ hue_channel(double p, double q, double t)
     return p;
 }
 
-void
-present_file_color(const char *file, size_t len, char out[8])
+/* A light colour from hash h with its hue in [lo, lo + span) degrees;
+ * two lightness levels double the number of distinguishable keys.
+ * Saturation and lightness keep dark text readable. */
+static void
+light_color(uint32_t h, unsigned lo, unsigned span, char out[8])
 {
-    uint32_t h = fnv1a(2166136261u, file, len);
-    /* Hue spread over the circle; two lightness levels double the number
-     * of distinguishable files.  Saturation and lightness keep dark text
-     * readable. */
-    double hue = (h % 360) / 360.0;
+    double hue = ((lo + h % span) % 360) / 360.0;
     double l = (h >> 16) & 1 ? 0.80 : 0.86;
     double s = 0.62;
     double q = l + s - l * s;
     double p = 2 * l - q;
     hex_color(hue_channel(p, q, hue + 1.0 / 3), hue_channel(p, q, hue),
               hue_channel(p, q, hue - 1.0 / 3), out);
+}
+
+void
+present_file_color(const char *file, size_t len, char out[8])
+{
+    light_color(fnv1a(2166136261u, file, len), 0, 360, out);
+}
+
+/* The module part of a name without a file: the package or namespace
+ * prefix ("java/util/", "std::", "runtime.", "node:"), or the whole name
+ * when it has none.  Its length. */
+static size_t
+module_prefix(const char *f, size_t n)
+{
+    size_t last_slash = 0, first_colons = 0, last_dot = 0, first_colon = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (f[i] == '/') {
+            last_slash = i + 1;
+        } else if (f[i] == ':' && i + 1 < n && f[i + 1] == ':' && i > 0
+                   && first_colons == 0) {
+            first_colons = i + 2;
+        } else if (f[i] == ':' && i > 0 && first_colon == 0) {
+            first_colon = i + 1;
+        } else if (f[i] == '.' && i > 0) {
+            last_dot = i + 1;
+        }
+    }
+    if (last_slash > 0) {
+        return last_slash;
+    }
+    if (first_colons > 0) {
+        return first_colons;
+    }
+    if (first_colon > 0) {
+        return first_colon;
+    }
+    return last_dot > 0 ? last_dot : n;
+}
+
+void
+present_func_color(const char *func, size_t len, char kind, char out[8])
+{
+    uint32_t h = fnv1a(2166136261u, func, module_prefix(func, len));
+    /* flamegraph.pl's families: kernel warm, JIT green, inlined aqua,
+     * waker blue; other code anywhere on the circle. */
+    switch (kind) {
+    case 'k':
+        light_color(h, 10, 40, out);
+        return;
+    case 'j':
+        light_color(h, 85, 60, out);
+        return;
+    case 'i':
+        light_color(h, 165, 30, out);
+        return;
+    case 'w':
+        light_color(h, 205, 40, out);
+        return;
+    }
+    light_color(h, 0, 360, out);
 }
 
 void
@@ -81,8 +140,12 @@ present_node_color(const struct graph *g, uint32_t id, enum render_color mode,
         diff_color(g->diff, dn->self[DIFF_BASE], dn->self[DIFF_NEW], out);
         return;
     }
-    if (mode == RENDER_COLOR_FILE) {
+    if (mode == RENDER_COLOR_FILE && n->file_len > 0) {
         present_file_color(n->file, n->file_len, out);
+        return;
+    }
+    if (mode == RENDER_COLOR_FILE) {
+        present_func_color(n->func, n->func_len, n->kind, out);
         return;
     }
     uint64_t max = g->max_self;
@@ -97,6 +160,9 @@ present_node_color(const struct graph *g, uint32_t id, enum render_color mode,
 int
 present_short_loc(const struct graph_node *n, char *buf, size_t size)
 {
+    if (n->file_len == 0) {
+        return snprintf(buf, size, "%s", "");
+    }
     const char *base = n->file;
     for (uint32_t i = 0; i < n->file_len; i++) {
         if (n->file[i] == '/' || n->file[i] == '\\') {

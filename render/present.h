@@ -20,7 +20,8 @@ struct graph_node;
  * The fill colour of node `id` of g as "#rrggbb" in out[8]
  * (NUL-terminated).  RENDER_COLOR_FILE: a light colour from a hash of the
  * file name (the same file always gets the same colour, across runs and
- * profiles); RENDER_COLOR_HEAT: from pale yellow (no self samples) to red
+ * profiles), or present_func_color() for a node without a file;
+ * RENDER_COLOR_HEAT: from pale yellow (no self samples) to red
  * (g->max_self).  In a comparison (g->diff) the colour of the node's
  * change in self share, whatever the mode (diff_color() in diff.h).
  * Dark text is readable on every result.  O(name length).
@@ -33,8 +34,21 @@ void present_node_color(const struct graph *g, uint32_t id,
 void present_file_color(const char *file, size_t len, char out[8]);
 
 /*
+ * What RENDER_COLOR_FILE gives a node without a file (other tools'
+ * collapsed stacks): a colour for its module, the package or namespace
+ * prefix of the name ("java/util/" of "java/util/HashMap.get", "std::",
+ * "runtime.", "node:"; the whole name when it has none), in the hue
+ * family of its annotation `kind` (graph_node.kind: kernel warm, JIT
+ * green, inlined aqua, waker blue, as flamegraph.pl draws them).
+ */
+void present_func_color(const char *func, size_t len, char kind,
+                        char out[8]);
+
+/*
  * The node's short location, "base.py:12" (the last path component of
- * file and the line), into buf of size n, truncated if needed.  Returns
+ * file and the line), into buf of size n, truncated if needed; "" for a
+ * node without a file (collapsed stacks of other tools), which no
+ * picture gives a ":0".  Returns
  * the length it would have had (snprintf's contract).
  */
 int present_short_loc(const struct graph_node *node, char *buf, size_t n);

@@ -82,9 +82,12 @@ table(struct strbuf *out, const struct graph *g, uint32_t *ids,
                     pct(sum, g->total), present_count(n->incl, b),
                     pct(n->incl, g->total));
         add_clean(out, n->func, n->func_len);
-        strbuf_addstr(out, " (");
-        add_clean(out, n->file, n->file_len);
-        strbuf_addf(out, ":%ld)\n", n->line);
+        if (n->file_len > 0) {
+            strbuf_addstr(out, " (");
+            add_clean(out, n->file, n->file_len);
+            strbuf_addf(out, ":%ld)", n->line);
+        }
+        strbuf_addch(out, '\n');
     }
 }
 
@@ -152,16 +155,17 @@ int
 text_write(struct strbuf *out, const struct graph *g,
            const struct render_opts *o, struct diag *d)
 {
-    char a[32], b[32], c[32];
-    const char *unit = g->granularity == RENDER_GRAN_LINE ? "lines"
-                                                          : "functions";
-    strbuf_addf(out, "total: %s samples in %s stacks, %s %s\n",
-                present_count(g->total, a),
+    char a[48], b[32], c[32];
+    const char *unit = g->granularity == RENDER_GRAN_LINE ? "line"
+                                                          : "function";
+    strbuf_addf(out, "total: %s in %s stack%s, %s %s%s\n",
+                present_samples(g->total, a),
                 present_count(g->nstacks_kept, b),
-                present_count(g->nnodes, c), unit);
+                g->nstacks_kept == 1 ? "" : "s",
+                present_count(g->nnodes, c), unit, g->nnodes == 1 ? "" : "s");
     if (g->total != g->profile_total) {
-        strbuf_addf(out, "(%s samples before --focus/--ignore)\n",
-                    present_count(g->profile_total, a));
+        strbuf_addf(out, "(%s before --focus/--ignore)\n",
+                    present_samples(g->profile_total, a));
     }
     uint32_t rows = g->nnodes;
     if (o->max_nodes > 0 && rows > (uint32_t)o->max_nodes) {

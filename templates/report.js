@@ -104,6 +104,13 @@
         return data.files[F.file[i]];
     }
 
+    /* "path:line", or "" for a frame without a file (other tools'
+     * collapsed stacks): never a ":0". */
+    function locOf(i) {
+        var f = fileOf(i);
+        return f ? f + ":" + F.line[i] : "";
+    }
+
     function shortFile(path) {
         var parts = path.split("/");
         return parts.length > 2 ? parts.slice(-2).join("/") : path;
@@ -129,7 +136,7 @@
         }
         tooltip.appendChild(el("div", "t-name", i < 0 ? "all samples" : F.name[i]));
         if (i >= 0) {
-            tooltip.appendChild(el("div", "t-path", fileOf(i) + ":" + F.line[i]));
+            tooltip.appendChild(el("div", "t-path", locOf(i)));
         }
         var t = el("table");
         var rows = [];
@@ -436,7 +443,7 @@
             var li = el("li");
             li.appendChild(el("span", "n", F.name[p[0]]));
             li.appendChild(el("span", "v", pct(p[1])));
-            li.title = fileOf(p[0]) + ":" + F.line[p[0]];
+            li.title = locOf(p[0]);
             li.addEventListener("click", function () {
                 select(p[0], "details");
             });
@@ -461,7 +468,7 @@
             indexEdges();
         }
         box.appendChild(el("h3", null, F.name[i]));
-        box.appendChild(el("p", "path", fileOf(i) + ":" + F.line[i]));
+        box.appendChild(el("p", "path", locOf(i)));
         var dl = el("dl");
         [["Self", fmtInt(F.self[i]) + " (" + pct(F.self[i]) + ")"],
          ["Inclusive", fmtInt(F.incl[i]) + " (" + pct(F.incl[i]) + ")"],
@@ -791,8 +798,8 @@
             var loc = el("td", "loc");
             /* rtl keeps the end of a long path in view; the bdi keeps the
              * text itself left to right. */
-            loc.appendChild(el("bdi", null, fileOf(i) + ":" + F.line[i]));
-            loc.title = fileOf(i) + ":" + F.line[i];
+            loc.appendChild(el("bdi", null, locOf(i)));
+            loc.title = locOf(i);
             tr.appendChild(loc);
             tr.appendChild(el("td", "num", fmtInt(F.self[i])));
             tr.appendChild(pctCell(F.self[i]));
@@ -891,8 +898,7 @@
             if (lowerText === null) {
                 lowerText = [];
                 for (var i = 0; i < nfuncs; i++) {
-                    lowerText.push((F.name[i] + "\u0000" + fileOf(i) + ":" +
-                                    F.line[i]).toLowerCase());
+                    lowerText.push((F.name[i] + "\u0000" + locOf(i)).toLowerCase());
                 }
             }
             var m = new Uint8Array(nfuncs);

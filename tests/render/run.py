@@ -31,6 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 GOLDEN = os.path.join(HERE, "golden")
 ERRORS = os.path.join(HERE, "errors")
+CASES = os.path.join(HERE, "cases")
 
 EXIT_OK, EXIT_USAGE, EXIT_IO, EXIT_PARSE, EXIT_LAYOUT, EXIT_NOMEM = \
     0, 2, 3, 4, 5, 6
@@ -350,6 +351,66 @@ def error_cases_from_data_files():
     print("  (%d error cases)" % len(names))
 
 
+@test
+def accepted_cases_from_data_files():
+    """tests/render/cases/NAME.in: inputs other tools write that must be
+    read, rendered with the directory as cwd: exit 0, `-T txt` output ==
+    NAME.txt exactly (--update rewrites them), and every other format
+    renders too."""
+    names = sorted(f[:-3] for f in os.listdir(CASES) if f.endswith(".in"))
+    check(names, "no cases in %s" % CASES)
+    bad = []
+    for name in names:
+        rc, out, err = run([name + ".in", "-T", "txt", "-o", "-"], cwd=CASES)
+        want_path = os.path.join(CASES, name + ".txt")
+        if rc != EXIT_OK:
+            bad.append("%s: exit %d: %r" % (name, rc, err))
+            continue
+        if ARGS.update:
+            write(want_path, out)
+        elif not os.path.exists(want_path):
+            bad.append("%s: no %s.txt" % (name, name))
+        elif out != read(want_path):
+            bad.append("%s: -T txt differs\n%s" % (name, "".join(
+                difflib.unified_diff(
+                    read(want_path).decode("utf-8").splitlines(True),
+                    out.decode("utf-8").splitlines(True),
+                    name + ".txt", "plop-render"))))
+        if not ARGS.quick:
+            rc, out, err = run([name + ".in", "-T", "svg", "-o", "-"],
+                               cwd=CASES)
+            if rc != EXIT_OK:
+                bad.append("%s: svg: exit %d" % (name, rc))
+            elif b":0" in out:
+                bad.append("%s: svg shows a ':0'" % name)
+    check(not bad, "\n".join(bad))
+    print("  (%d accepted cases)" % len(names))
+
+
+@test
+def no_file_frames_are_coloured_by_module():
+    """Frames without a file (perf captures) are coloured by their
+    package or namespace and by annotation (kernel warm, JIT green), not
+    all one colour; annotations do not show in names."""
+    path = os.path.join(FIXTURES, "foreign",
+                        "perf-vertx-stacks-01-collapsed-all.txt")
+    out, _ = expect([path, "-T", "dot", "-o", "-"], EXIT_OK)
+    dot = out.decode("utf-8")
+    fills = re.findall(r'fillcolor="(#[0-9a-f]{6})"', dot)
+    check(len(fills) > 50, "only %d nodes" % len(fills))
+    check(len(set(fills)) >= len(fills) // 5,
+          "%d nodes share %d colours" % (len(fills), len(set(fills))))
+    check("_[k]" not in dot and "_[j]" not in dot, "an annotation shows")
+    import colorsys
+    for m in re.finditer(r'fillcolor="#(\w\w)(\w\w)(\w\w)",[^\]]*?'
+                         r'tooltip="[^"\\]*? \((kernel|JIT)\)', dot, re.S):
+        r, g, b = (int(m.group(i), 16) / 255.0 for i in (1, 2, 3))
+        hue = colorsys.rgb_to_hls(r, g, b)[0] * 360
+        lo, hi = (10, 50) if m.group(4) == "kernel" else (85, 145)
+        check(lo - 1 <= hue <= hi + 1, "%s frame of hue %.0f" % (m.group(4),
+                                                               hue))
+
+
 # ------------------------------------------------------------ outputs
 
 @test
@@ -539,7 +600,8 @@ def collapsed_key(frame):
     m = re.match(r"^(.*?) \((.*):(\d+)\)$", frame)
     if m:
         return function_key(m.group(1), m.group(2), m.group(3))
-    return (frame, "")
+    return (re.sub(r"_\[[kjiw]\]$", "", frame) if frame.strip() else "",
+            "")
 
 
 def repr_text(x):
@@ -583,6 +645,7 @@ def shown_functions(path):
         text = re.sub(r"\\(.)", lambda e: "\n" if e.group(1) in "nlr"
                       else e.group(1), m.group(1))
         parts = text.split("\n")
+        parts[0] = re.sub(r" \((kernel|JIT|inlined|waker)\)$", "", parts[0])
         if len(parts) >= 3 and parts[1].startswith("self "):
             shown.add((parts[0], ""))       # no file: no location line
         elif len(parts) >= 3 and parts[2].startswith("self "):
@@ -656,8 +719,7 @@ def default_graph_holds_the_hot_code():
     paths = []
     foreign = os.path.join(FIXTURES, "foreign")
     paths += sorted(os.path.join(foreign, f) for f in os.listdir(foreign)
-                    if f.endswith(".txt") and not f.startswith("LICENSE")
-                    and "vertx" not in f)
+                    if f.endswith(".txt") and not f.startswith("LICENSE"))
     paths += fixtures()
     for name, text in (("ladder.txt", ladder_profile()),
                        ("recursive.out", recursive_profile()),
