@@ -86,25 +86,39 @@ class _Strings(object):
 
 def encode_pprof(stack_counts, interval=0.01, mode="prof", comments=()):
     """The gzip'd profile.proto of {stack: count} (leaf-first stacks of
-    (filename, line, name)), sampled every `interval` seconds in `mode`."""
+    (filename, line, name)), sampled every `interval` seconds in `mode`.
+    Cost: two dictionary look-ups per frame of each stack; the work per
+    distinct frame (names, functions) is done once."""
     import plop
     period = int(round(interval * 1e9))
     strings = _Strings()
     kind = "wall" if mode == "real" else "cpu"
-    stacks = sorted(((tuple(s), n) for s, n in stack_counts.items() if n),
-                    key=lambda kv: repr(kv[0]))
+    items = [(tuple(s), n) for s, n in stack_counts.items() if n]
+
+    # Locations: one per distinct frame, numbered in the frames' order, so
+    # the bytes depend on the stacks only (not on the dict's order).
+    distinct = set()
+    for stack, _ in items:
+        distinct.update(stack)
+    try:
+        frames = sorted(distinct)
+    except TypeError:   # str and bytes names mixed: any fixed order will do
+        frames = sorted(distinct, key=repr)
+    loc_of = dict((fr, i + 1) for i, fr in enumerate(frames))
+    stacks = sorted((tuple(map(loc_of.__getitem__, stack)), n)
+                    for stack, n in items)
 
     # Functions: (file, name[, line for anonymous ones]) -> smallest line.
-    fkeys = {}
-    for stack, _ in stacks:
-        for filename, line, name in stack:
-            key = (_utf8(filename), _utf8(name),
-                   line if _is_anonymous(name) else None)
-            if key not in fkeys or line < fkeys[key]:
-                fkeys[key] = line
+    fkey_of = []
+    start_line = {}
+    for filename, line, name in frames:
+        key = (_utf8(filename), _utf8(name),
+               line if _is_anonymous(name) else None)
+        fkey_of.append(key)
+        if key not in start_line or line < start_line[key]:
+            start_line[key] = line
     fids = dict((k, i + 1) for i, k in enumerate(sorted(
-        fkeys, key=lambda k: (k[0], k[1], k[2] or 0))))
-    locs = {}
+        start_line, key=lambda k: (k[0], k[1], k[2] or 0))))
 
     out = bytearray()
     for t, u in (("samples", "count"), (kind, "nanoseconds")):
@@ -112,29 +126,27 @@ def encode_pprof(stack_counts, interval=0.01, mode="prof", comments=()):
         _uint(vt, 1, strings(t))
         _uint(vt, 2, strings(u))
         _bytes(out, 1, vt)
-    for stack, n in stacks:
-        ids = []
-        for filename, line, name in stack:
-            key = (_utf8(filename), _utf8(name),
-                   line if _is_anonymous(name) else None)
-            lkey = (fids[key], line)
-            if lkey not in locs:
-                locs[lkey] = len(locs) + 1
-            ids.append(locs[lkey])
+    varints = [b""]
+    for lid in range(1, len(frames) + 1):
+        v = bytearray()
+        _varint(v, lid)
+        varints.append(bytes(v))
+    for ids, n in stacks:
+        ids = b"".join(map(varints.__getitem__, ids))
         sample = bytearray()
-        _packed(sample, 1, ids)
+        _bytes(sample, 1, ids)
         _packed(sample, 2, [n, n * period])
         _bytes(out, 2, sample)
     mapping = bytearray()
     for field in (1, 7, 8, 9):      # id 1, has functions, files, lines
         _uint(mapping, field, 1)
     _bytes(out, 3, mapping)
-    for (fid, line), lid in sorted(locs.items(), key=lambda kv: kv[1]):
+    for i, (filename, line, name) in enumerate(frames):
         ln = bytearray()
-        _uint(ln, 1, fid)
+        _uint(ln, 1, fids[fkey_of[i]])
         _uint(ln, 2, line)
         loc = bytearray()
-        _uint(loc, 1, lid)
+        _uint(loc, 1, i + 1)
         _uint(loc, 2, 1)
         _bytes(loc, 4, ln)
         _bytes(out, 4, loc)
@@ -145,7 +157,7 @@ def encode_pprof(stack_counts, interval=0.01, mode="prof", comments=()):
         # strip <...> from it as C++ template arguments.
         _uint(fn, 2, strings(key[1]))
         _uint(fn, 4, strings(key[0]))
-        _uint(fn, 5, fkeys[key])
+        _uint(fn, 5, start_line[key])
         _bytes(out, 5, fn)
     notes = [strings("plop " + plop.__version__)]
     notes += [strings(c) for c in comments]
