@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "diff.h"
 #include "flametree.h"
 #include "graph.h"
 #include "flame.h"
@@ -116,6 +117,11 @@ flame_svg_write(struct strbuf *out, const struct report_input *in,
     strbuf_addf(out, "<text x=\"%.0f\" y=\"37\" fill=\"#5f6b7a\">"
                 "flame graph of %s", FLAME_PAD,
                 present_samples(g->total, total_s));
+    if (g->diff != NULL) {
+        strbuf_addf(out, "; compared with a base of %s: red grew, green "
+                    "shrank, grey held",
+                    present_samples(g->diff->total[DIFF_BASE], min_s));
+    }
     if (t.omitted > 0) {
         strbuf_addf(out, "; frames under %s left out (%s, %.2f %%)",
                     present_samples(t.min, min_s),

@@ -162,7 +162,19 @@ set_graph_attrs(Agraph_t *ag, const struct graph *g,
     }
     if (g->diff != NULL) {
         const struct diff *df = g->diff;
-        strbuf_addf(sb, "\\lcompared with %s base samples (%s): red grew, "
+        strbuf_addstr(sb, "\\lcompared with ");
+        for (int i = 0; i < o->nbases && i < 3; i++) {
+            const char *b = present_title(NULL, &o->bases[i], 1);
+            add_esc(sb, b, strlen(b), amp, LABEL_MAX);
+            strbuf_addstr(sb, i + 1 < o->nbases ? ", " : " ");
+        }
+        if (o->nbases > 3) {
+            strbuf_addf(sb, "and %d more ", o->nbases - 3);
+        }
+        if (o->nbases == 0) {
+            strbuf_addstr(sb, "the first counts ");
+        }
+        strbuf_addf(sb, "(%s base samples, %s): red grew, "
                     "green shrank, grey held",
                     present_count(df->total[DIFF_BASE], tot),
                     df->mode == RENDER_DIFF_ABSOLUTE ? "changes in samples"

@@ -703,8 +703,10 @@ print_stats(struct arena *a, const struct render_opts *o,
 {
     unsigned long long bytes = 0;
     struct stat st;
-    for (int i = 0; i < o->ninputs; i++) {
-        if (strcmp(o->inputs[i], "-") != 0 && stat(o->inputs[i], &st) == 0) {
+    for (int i = 0; i < o->ninputs + o->nbases; i++) {
+        const char *in = i < o->ninputs ? o->inputs[i]
+                                        : o->bases[i - o->ninputs];
+        if (strcmp(in, "-") != 0 && stat(in, &st) == 0) {
             bytes += (unsigned long long)st.st_size;
         }
     }
