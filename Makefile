@@ -321,6 +321,7 @@ bench-collector: $(EXT)
 # bench_report.py drives Chromium (playwright-core from tests/browser).
 bench-render: $(B)/plop-render
 	$(Q)$(PYTHON) bench/bench_render.py --binary $(B)/plop-render
+	$(Q)$(PYTHON) bench/bench_formats.py --binary $(B)/plop-render
 	$(Q)sh .ci/install-deps
 	$(Q)$(PYTHON) bench/bench_report.py --binary $(B)/plop-render
 
