@@ -185,6 +185,32 @@ select_stacks(struct graph *g, struct arena *a, const struct profile *p,
     }
 }
 
+/*
+ * Whether the profile's lines are the functions' first lines (plop's
+ * default: co_firstlineno), not the lines being run (lines=True, plop
+ * 0.4, py-spy).  Neither format says so; the tell is the module code: a
+ * module's code object starts at line 1 (0 when empty), so with first
+ * lines every <module> frame is at line 0 or 1, while a running module
+ * is almost never on its first line.  No <module> frame at all: unknown,
+ * taken as running lines (lines merge, as before).  O(frames).
+ */
+static int
+records_first_lines(const struct profile *p)
+{
+    int seen = 0;
+    for (uint32_t i = 0; i < p->nframes; i++) {
+        const struct frame *f = &p->frames[i];
+        if (f->func_len == 8 && memcmp(f->func, "<module>", 8) == 0
+            && f->file_len > 0) {
+            if (f->line > 1) {
+                return 0;
+            }
+            seen = 1;
+        }
+    }
+    return seen;
+}
+
 /* Maps every frame to a temporary node by its key.  Returns the nodes. */
 static struct tnode *
 key_frames(struct arena *a, const struct profile *p,
@@ -273,7 +299,12 @@ graph_build(struct graph *g, struct arena *a, const struct profile *p,
     uint32_t *tid = arena_alloc(a, (p->nframes ? p->nframes : 1)
                                    * sizeof(*tid));
     uint32_t ntn = 0;
-    struct tnode *tn = key_frames(a, p, o->granularity, tid, &ntn);
+    g->first_lines = records_first_lines(p);
+    enum render_granularity keygran = o->granularity;
+    if (g->first_lines) {
+        keygran = RENDER_GRAN_LINE;
+    }
+    struct tnode *tn = key_frames(a, p, keygran, tid, &ntn);
     struct edgetab et;
     edgetab_init(&et, a, ntn * 2);
     count_stacks(g, p, tid, tn, &et);

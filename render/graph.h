@@ -90,6 +90,12 @@ struct graph {
      * (all 1 without them).  Only kept stacks are counted. */
     unsigned char *stack_kept;
 
+    /* The profile's lines are its functions' first lines (every <module>
+     * frame at line 0 or 1, see graph_build()): in function granularity
+     * a node is then (file, func, first line), so two functions of one
+     * name in one file (methods `run` of two classes) stay apart. */
+    int first_lines;
+
     uint64_t total;         /* samples of the kept stacks */
     uint64_t max_self;      /* the largest self of any node */
     uint64_t profile_total; /* samples of the whole profile */
@@ -135,7 +141,9 @@ struct graph {
  * ignore regexes, at opts->granularity.  In function granularity a node
  * is (file, func) with its lines merged, except anonymous code objects
  * (<listcomp>, <lambda>, <genexpr>, ...; not <module>), which keep their
- * line so that two of them in one file stay apart.  Returns 0; returns -1 with d
+ * line so that two of them in one file stay apart; when the profile's
+ * lines are first lines (g->first_lines) every node keeps its line, for
+ * it tells same-named functions apart.  Returns 0; returns -1 with d
  * filled (DIAG_USAGE) when no sample is left after --focus/--ignore while
  * the profile had some.  An empty profile gives an empty graph and 0.
  * Cost: O(total frames of all stacks) expected time (one hash lookup per

@@ -369,6 +369,40 @@ wide(struct profile *p, const char *file, int n, uint64_t self)
 }
 
 static void
+test_same_name_first_lines(void)
+{
+    struct profile p;
+    struct render_opts o;
+    struct graph g;
+    render_opts_init(&o);
+    /* First lines (the <module> frame at line 1): two `run`s stay apart. */
+    profile_init(&p, A);
+    uint32_t mod = fr(&p, "w.py", 1, "<module>");
+    add(&p, 5, 2, fr(&p, "w.py", 10, "run"), mod);
+    add(&p, 3, 2, fr(&p, "w.py", 20, "run"), mod);
+    build(&g, &p, &o);
+    CHECK(g.first_lines);
+    CHECK_EQ_INT(g.nnodes, 3);
+    /* Running lines (a <module> frame past line 1): one `run`, its
+     * smallest line. */
+    profile_init(&p, A);
+    mod = fr(&p, "w.py", 40, "<module>");
+    add(&p, 5, 2, fr(&p, "w.py", 12, "run"), mod);
+    add(&p, 3, 2, fr(&p, "w.py", 14, "run"), mod);
+    build(&g, &p, &o);
+    CHECK(!g.first_lines);
+    CHECK_EQ_INT(g.nnodes, 2);
+    CHECK_EQ_INT(g.nodes[node(&g, "w.py", "run")].line, 12);
+    /* No <module> frame: unknown, lines merge. */
+    profile_init(&p, A);
+    add(&p, 5, 1, fr(&p, "w.py", 10, "run"));
+    add(&p, 3, 1, fr(&p, "w.py", 20, "run"));
+    build(&g, &p, &o);
+    CHECK(!g.first_lines);
+    CHECK_EQ_INT(g.nnodes, 1);
+}
+
+static void
 test_budget_grows_for_the_goal(void)
 {
     struct profile p;
@@ -607,6 +641,7 @@ main(void)
     RUN(test_anonymous_functions);
     RUN(test_merge_inputs);
     RUN(test_prune_order);
+    RUN(test_same_name_first_lines);
     RUN(test_budget_grows_for_the_goal);
     RUN(test_pass_through_chains_collapse);
     RUN(test_bridged_edges);
