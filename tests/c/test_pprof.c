@@ -47,13 +47,14 @@ add(struct profile *p, uint64_t count, int n, ...)
     CHECK_EQ_INT(profile_add_stack(p, ids, (uint32_t)n, count), 0);
 }
 
-/* A small profile: recursion, two lines of one function, an anonymous
+/* A small profile: recursion, two running lines of one function (the
+ * <module> frame past line 1 says the lines are running lines), an anonymous
  * code object, a name that needs JSON escaping. */
 static void
 sample_profile(struct profile *p)
 {
     profile_init(p, A);
-    uint32_t m = fr(p, "app.py", 1, "<module>");
+    uint32_t m = fr(p, "app.py", 30, "<module>");
     uint32_t f12 = fr(p, "app.py", 12, "f");
     uint32_t f15 = fr(p, "app.py", 15, "f");
     uint32_t lc = fr(p, "app.py", 20, "<listcomp>");
@@ -293,7 +294,7 @@ test_focus_applies(void)
     CHECK_EQ_INT(pprof_write(&out, &g, &m, &d), 0);
     CHECK_EQ_INT(read_back(&q, out.buf, out.len, &d), 0);
     CHECK_STR(stacks_text(&q),
-              "2 app.py:20:<listcomp> app.py:12:f app.py:1:<module>\n");
+              "2 app.py:20:<listcomp> app.py:12:f app.py:30:<module>\n");
 }
 
 static void
@@ -495,7 +496,7 @@ test_speedscope(void)
         "\n{\"name\":\"\\u003clistcomp\\u003e\",\"file\":\"app.py\","
         "\"line\":20},"
         "\n{\"name\":\"\\u003cmodule\\u003e\",\"file\":\"app.py\","
-        "\"line\":1},"
+        "\"line\":30},"
         "\n{\"name\":\"f\",\"file\":\"app.py\",\"line\":12},"
         "\n{\"name\":\"q\\\"\\u003cx\\u003e\",\"file\":\"lib/q.py\","
         "\"line\":3}]},"

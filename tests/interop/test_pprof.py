@@ -96,8 +96,9 @@ def to_pprof(fixture, *extra):
     return out
 
 
+# A frame without a file has no "(file:line)" (plop-render prints no ":0").
 PLOP_ROW = re.compile(r"^\s*([\d,]+)\s+[\d.]+%\s+[\d.]+%\s+([\d,]+)\s+"
-                      r"[\d.]+%\s\s(.*) \((.*):(\d+)\)$")
+                      r"[\d.]+%\s\s(.*?)(?: \((.*):(\d+)\))?$")
 PPROF_ROW = re.compile(r"^\s*(\d+)\s+[\d.]+%\s+[\d.]+%\s+(\d+)\s+[\d.]+%\s\s"
                        r"(.*)$")
 
@@ -120,7 +121,8 @@ def plop_rows(path, granularity, with_line):
     for line in section.splitlines()[1:]:
         m = PLOP_ROW.match(line)
         assert m, "unparsed plop row %r" % line
-        key = pprof_name(m.group(3), m.group(4), int(m.group(5)), with_line)
+        key = pprof_name(m.group(3), m.group(4) or "", int(m.group(5) or 0),
+                         with_line)
         self_, incl = (int(m.group(i).replace(",", "")) for i in (1, 2))
         rows.append((key, self_, incl))
     return rows
