@@ -344,14 +344,8 @@ read_line(struct reader *r, const struct pb_field *f)
     const struct pstring *func = &r->strings[name];
     const struct pstring *file = &r->strings[fn->filename];
     uint32_t id;
-    if (func->len == 0) {
-        static const char unknown[] = "<unknown>";
-        if (intern(r, f->offset, file->s, file->len, (long)line, unknown,
-                   sizeof(unknown) - 1, &id) != 0) {
-            return -1;
-        }
-    } else if (intern(r, f->offset, file->s, file->len, (long)line,
-                      func->s, func->len, &id) != 0) {
+    if (intern(r, f->offset, file->s, file->len, (long)line, func->s,
+               func->len, &id) != 0) {
         return -1;
     }
     push_loc_frame(r, id);

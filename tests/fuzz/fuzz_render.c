@@ -14,7 +14,10 @@
  * counts add up to the total.  A profile with two-count lines (the
  * differential format) is also compared (diff.h): each side's self counts
  * add up to that side's total, the graph is rewritten to the new side,
- * and the text and Markdown writers run on it.
+ * and the text and Markdown writers run on it.  Every input also goes
+ * through the pprof reader (whatever detection says), and every profile
+ * that parsed (not a comparison) is written as pprof and read back: the
+ * same stacks, frames and counts must come out.
  *
  * Build and run: make fuzz FUZZ_SECONDS=60 (tests/fuzz/run).
  */
@@ -29,6 +32,7 @@
 #include "load.h"
 #include "md.h"
 #include "opts.h"
+#include "pprof.h"
 #include "present.h"
 #include "profile.h"
 #include "strbuf.h"
@@ -164,6 +168,39 @@ check_graph(const struct profile *p, struct arena *a,
     EXPECT(text_write(&sb, &g, &o, &d) == 0);
 }
 
+/* pprof_encode() then parse_pprof(): the same stacks, frame for frame. */
+static void
+check_pprof_round_trip(const struct profile *p, struct arena *a)
+{
+    struct render_opts o;
+    struct graph g;
+    struct diag d;
+    render_opts_init(&o);
+    memset(&d, 0, sizeof(d));
+    EXPECT(graph_build(&g, a, p, &o, &d) == 0);
+    struct pprof_meta m = {1, NULL, 0};
+    struct strbuf sb;
+    strbuf_init(&sb, a);
+    EXPECT(pprof_encode(&sb, &g, &m, &d) == 0);
+    struct profile q;
+    profile_init(&q, a);
+    EXPECT(parse_pprof(&q, "fuzz", sb.buf ? sb.buf : "", sb.len, &d) == 0);
+    EXPECT(q.total == p->total && q.nstacks == p->nstacks);
+    EXPECT(q.period_ns == 1);
+    for (size_t i = 0; i < p->nstacks; i++) {
+        const struct stack *s = &p->stacks[i], *t = &q.stacks[i];
+        EXPECT(s->count == t->count && s->depth == t->depth);
+        for (uint32_t k = 0; k < s->depth; k++) {
+            const struct frame *x = &p->frames[s->frames[k]];
+            const struct frame *y = &q.frames[t->frames[k]];
+            EXPECT(x->line == y->line && x->file_len == y->file_len
+                   && x->func_len == y->func_len
+                   && memcmp(x->file, y->file, x->file_len) == 0
+                   && memcmp(x->func, y->func, x->func_len) == 0);
+        }
+    }
+}
+
 static void
 check_diff(const struct profile *p, struct arena *a)
 {
@@ -205,7 +242,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *buf = (const char *)data;
-    for (int pass = 0; pass < 2; pass++) {
+    for (int pass = 0; pass < 3; pass++) {
         struct arena *a = arena_new();
         struct profile p;
         struct diag d;
@@ -222,6 +259,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fmt = (i < size && buf[i] == '{') ? LOAD_FORMAT_COLLAPSED
                                               : LOAD_FORMAT_REPR;
         }
+        if (pass == 2) {
+            fmt = LOAD_FORMAT_PPROF;
+        }
         if (load_buffer(&p, "fuzz", buf, size, fmt, &d) < 0) {
             check_diag(&d);
         }
@@ -232,6 +272,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 check_graph(&p, a, RENDER_GRAN_LINE);
                 if (p.has_pairs) {
                     check_diff(&p, a);
+                } else {
+                    check_pprof_round_trip(&p, a);
                 }
             }
         }
