@@ -11,6 +11,7 @@
 
 #include "arena.h"
 #include "diff.h"
+#include "flametree.h"
 #include "graph.h"
 #include "present.h"
 #include "profile.h"
@@ -307,6 +308,78 @@ diff_label(const struct diff *df, uint64_t base, uint64_t now, char *buf,
     double r = round(ch * 10) / 10;
     snprintf(buf, n, "%.1f %% (%s%.1f)", diff_value(df, DIFF_NEW, now),
              r >= 0 ? "+" : "-", fabs(r));
+}
+
+/* The key of a flame frame among its siblings: its parent frame and its
+ * graph node. */
+static inline size_t
+frame_slot(size_t parent, uint32_t node, size_t mask)
+{
+    uint64_t k = ((uint64_t)parent << 32) ^ node;
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    return (size_t)k & mask;
+}
+
+uint64_t *
+diff_flame_base(const struct diff *df, const struct graph *g,
+                const struct flame_tree *t, struct arena *a)
+{
+    uint64_t *base = arena_calloc(a, t->n ? t->n : 1, sizeof(*base));
+    if (t->n == 0) {
+        return base;
+    }
+    /* Parents from the preorder depths, then (parent, node) -> frame. */
+    size_t *parent = arena_alloc(a, t->n * sizeof(*parent));
+    size_t *last = arena_alloc(a, ((size_t)t->max_depth + 1)
+                                  * sizeof(*last));
+    size_t nb = 64;
+    while (nb < 2 * t->n) {
+        nb *= 2;
+    }
+    size_t *tab = arena_calloc(a, nb, sizeof(*tab));    /* frame + 1 */
+    for (size_t i = 0; i < t->n; i++) {
+        uint32_t dp = t->depth[i];
+        last[dp] = i;
+        if (dp == 0) {
+            parent[i] = SIZE_MAX;
+            continue;
+        }
+        parent[i] = last[dp - 1];
+        size_t h = frame_slot(parent[i], t->node[i], nb - 1);
+        while (tab[h] != 0) {
+            h = (h + 1) & (nb - 1);
+        }
+        tab[h] = i + 1;
+    }
+    const struct profile *p = g->prof;
+    base[0] = df->total[DIFF_BASE];
+    for (size_t s = 0; s < p->nstacks; s++) {
+        const struct stack *st = &p->stacks[s];
+        if (!df->kept_both[s] || st->side != PROFILE_SIDE_BASE) {
+            continue;
+        }
+        size_t cur = 0;
+        for (uint32_t k = st->depth; k-- > 0;) {
+            uint32_t node = g->frame_node[st->frames[k]];
+            size_t h = frame_slot(cur, node, nb - 1), found = SIZE_MAX;
+            while (tab[h] != 0) {
+                size_t f = tab[h] - 1;
+                if (parent[f] == cur && t->node[f] == node) {
+                    found = f;
+                    break;
+                }
+                h = (h + 1) & (nb - 1);
+            }
+            if (found == SIZE_MAX) {
+                break;
+            }
+            base[found] += st->count;
+            cur = found;
+        }
+    }
+    return base;
 }
 
 /* Self change descending, then inclusive change, then id.  For glibc's

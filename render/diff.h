@@ -44,6 +44,7 @@
 #include "opts.h"
 
 struct arena;
+struct flame_tree;
 struct graph;
 
 #define DIFF_NOISE_Z 3.0
@@ -123,6 +124,20 @@ void diff_line_color(const struct diff *df, uint64_t base, uint64_t now,
  */
 void diff_label(const struct diff *df, uint64_t base, uint64_t now,
                 char *buf, size_t n);
+
+/*
+ * The base side's samples of every frame of t, a flame tree of g's NEW
+ * stacks (flametree.h, built after diff_after_prune()): for frame i, the
+ * samples of the base stacks whose root-first path begins with frame i's
+ * path (the root: all of them), so a differential flame graph colours
+ * each call path by its own change, not by its function's.  A new arena
+ * array of t->n counts.  Base paths that are not in t are not counted
+ * anywhere below the last frame they share with it.  Cost: one hash
+ * lookup per frame of the base stacks, each walked only as far as its
+ * path is in t.
+ */
+uint64_t *diff_flame_base(const struct diff *df, const struct graph *g,
+                          const struct flame_tree *t, struct arena *a);
 
 /*
  * The node ids of g ordered by self change, largest increase first

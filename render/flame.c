@@ -85,6 +85,10 @@ flame_svg_write(struct strbuf *out, const struct report_input *in,
     (void)d;
 
     flame_tree_build(&t, a, g, FLAME_SVG_DIVISOR, FLAME_SVG_MAX_NODES);
+    /* A comparison colours each call path by its own change. */
+    const uint64_t *base = g->diff ? diff_flame_base(g->diff, g, &t, a)
+                                   : NULL;
+    char path_color[8];
 
     double width = FLAME_SVG_WIDTH - 2 * FLAME_PAD;
     double scale = t.value[0] ? width / (double)t.value[0] : 0;
@@ -149,10 +153,15 @@ flame_svg_write(struct strbuf *out, const struct report_input *in,
             const struct graph_node *nd = &g->nodes[id];
             name = nd->func;
             name_len = nd->func_len;
-            if (color[id][0] == '\0') {
-                present_node_color(g, id, mode, color[id]);
+            if (base != NULL) {
+                diff_color(g->diff, base[i], t.value[i], path_color);
+                fill = path_color;
+            } else {
+                if (color[id][0] == '\0') {
+                    present_node_color(g, id, mode, color[id]);
+                }
+                fill = color[id];
             }
-            fill = color[id];
         }
 
         strbuf_addstr(out, "<g><title>");
@@ -164,10 +173,17 @@ flame_svg_write(struct strbuf *out, const struct report_input *in,
             strbuf_addf(out, ":%ld)", nd->line);
         }
         char v_s[32];
-        strbuf_addf(out, "\n%s samples, %.2f %%</title>",
+        strbuf_addf(out, "\n%s samples, %.2f %%",
                     present_count(t.value[i], v_s),
                     g->total ? 100.0 * (double)t.value[i] / (double)g->total
                              : 0.0);
+        if (base != NULL) {
+            char lb[64];
+            diff_label(g->diff, base[i], t.value[i], lb, sizeof(lb));
+            strbuf_addf(out, "\nbase %s samples; now %s",
+                        present_count(base[i], v_s), lb);
+        }
+        strbuf_addstr(out, "</title>");
         strbuf_addf(out, "<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" "
                     "height=\"%d\" fill=\"%s\" stroke=\"#ffffff\" "
                     "stroke-width=\"0.5\"/>",

@@ -395,7 +395,11 @@ add_data(struct strbuf *sb, const struct report_input *in)
     strbuf_init(&colors, a);
     strbuf_init(&cols, a);
     size_t tab = 64;
-    while (tab < 2 * (size_t)n + 2) {
+    /* At most one colour per function, plus, in a comparison, the flame
+     * frames' change colours: two gradients of at most 256 steps (one
+     * channel changes by one unit per step at least) and grey. */
+    size_t ncolors = (size_t)n + (g->diff != NULL ? 2 * 256 + 1 : 0);
+    while (tab < 2 * ncolors + 2) {
         tab *= 2;
     }
     pl.keys = arena_calloc(a, tab, sizeof(*pl.keys));
@@ -460,6 +464,21 @@ add_data(struct strbuf *sb, const struct report_input *in)
     }
     strbuf_addstr(sb, "],\n\"color\":[");
     strbuf_add(sb, cols.buf, cols.len);
+    /* The flame tree now: in a comparison its frames add colours to the
+     * palette (each call path coloured by its own change). */
+    struct flame_tree t;
+    flame_tree_build(&t, a, g, FLAME_HTML_DIVISOR, FLAME_HTML_MAX_NODES);
+    const uint64_t *fbase = NULL;
+    struct strbuf fcols;
+    strbuf_init(&fcols, a);
+    if (g->diff != NULL) {
+        fbase = diff_flame_base(g->diff, g, &t, a);
+        for (size_t i = 0; i < t.n; i++) {
+            diff_color(g->diff, fbase[i], t.value[i], hex);
+            strbuf_addf(&fcols, i ? ",%u" : "%u",
+                        palette_index(&pl, &colors, hex));
+        }
+    }
     strbuf_addstr(sb, "]},\n\"colors\":[");
     strbuf_add(sb, colors.buf, colors.len);
 
@@ -482,8 +501,6 @@ add_data(struct strbuf *sb, const struct report_input *in)
         }
     }
 
-    struct flame_tree t;
-    flame_tree_build(&t, a, g, FLAME_HTML_DIVISOR, FLAME_HTML_MAX_NODES);
     strbuf_addstr(sb, "],\n\"flame\":{\"f\":[");
     for (size_t i = 0; i < t.n; i++) {
         if (t.node[i] == GRAPH_NO_NODE) {
@@ -500,6 +517,15 @@ add_data(struct strbuf *sb, const struct report_input *in)
     strbuf_addstr(sb, "],\n\"v\":[");
     for (size_t i = 0; i < t.n; i++) {
         strbuf_addf(sb, i ? ",%llu" : "%llu", (unsigned long long)t.value[i]);
+    }
+    if (g->diff != NULL) {
+        strbuf_addstr(sb, "],\n\"v0\":[");
+        for (size_t i = 0; i < t.n; i++) {
+            strbuf_addf(sb, i ? ",%llu" : "%llu",
+                        (unsigned long long)fbase[i]);
+        }
+        strbuf_addstr(sb, "],\n\"c\":[");
+        strbuf_add(sb, fcols.buf, fcols.len);
     }
     strbuf_addf(sb, "],\n\"min\":%llu,\"omitted\":%llu}}",
                 (unsigned long long)t.min, (unsigned long long)t.omitted);

@@ -20,7 +20,9 @@
  *            funcs also has self0 and incl0 (the base side's counts) and
  *            moved (1 when the change is beyond sampling noise); total,
  *            self, incl, edges and flame are the new side's, and colours
- *            say grew (red), shrank (green) or held (grey).
+ *            say grew (red), shrank (green) or held (grey).  flame also
+ *            has v0 (each call path's base samples) and c (its colour,
+ *            by its own change, indexing colors).
  *
  * Every name from the profile reaches the page through textContent or
  * setAttribute, never through HTML parsing, so hostile names stay text.
@@ -543,7 +545,8 @@
         r.setAttribute("y", y);
         r.setAttribute("width", Math.max(w, 0.5).toFixed(1));
         r.setAttribute("height", ROW - 1);
-        var fill = colorOf(f);
+        /* A comparison colours each call path by its own change. */
+        var fill = FL.c ? data.colors[FL.c[i]] : colorOf(f);
         r.setAttribute("fill", fill);
         g.appendChild(r);
         if (w > 30) {
@@ -658,6 +661,12 @@
             }
             var i = +g.getAttribute("data-i");
             var extra = [["this frame", fmtInt(FL.v[i]) + " samples", pct(FL.v[i])]];
+            if (D) {
+                var fch = D.mode === "absolute" ? FL.v[i] - FL.v0[i]
+                    : 100 * FL.v[i] / total - 100 * FL.v0[i] / total0;
+                extra.push(["frame in base", fmtInt(FL.v0[i]) + " samples", pct0(FL.v0[i])]);
+                extra.push(["frame change", fmtChange(fch), ""]);
+            }
             if (flameZoom !== 0) {
                 extra.push(["of zoomed", "",
                     (100 * FL.v[i] / FL.v[flameZoom]).toFixed(1) + "%"]);

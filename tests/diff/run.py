@@ -318,6 +318,34 @@ def test_fixture_graph():
 
 
 @test
+def test_flame_colours_each_call_path():
+    """A differential flame graph colours a call path by its own change:
+    json grew through a() and shrank through b()."""
+    d = tmpdir()
+    base = os.path.join(d, "base.collapsed")
+    new = os.path.join(d, "new.collapsed")
+    with open(base, "w") as f:
+        f.write("main;a;json 100\nmain;b;json 100\nmain;c 200\n")
+    with open(new, "w") as f:
+        f.write("main;a;json 300\nmain;b;json 50\nmain;c 50\n")
+    out, _ = expect(["--base", base, new, "-T", "flame.svg", "-o", "-"],
+                    EXIT_OK)
+    frames = re.findall(r'<g><title>([^<]*)</title><rect [^>]*fill="(#[0-9a-f]+)"',
+                        out.decode())
+    json = [(t, c) for t, c in frames if t.startswith("json")]
+    check(len(json) == 2, "json frames: %r" % frames)
+    (t1, c1), (t2, c2) = json
+    check("base 100 samples; now 75.0 % (+50.0)" in t1, t1)
+    check("base 100 samples; now 12.5 % (-12.5)" in t2, t2)
+    check(is_red(c1), "json under a is not red: %s" % c1)
+    r, g, b = (int(c2[i:i + 2], 16) for i in (1, 3, 5))
+    check(g > r + 40, "json under b is not green: %s" % c2)
+    # The graph colours the function as a whole: json grew.
+    dot, _ = expect(["--base", base, new, "-T", "dot", "-o", "-"], EXIT_OK)
+    check(is_red(dot_nodes(dot.decode())["json"][1]), "json is not red")
+
+
+@test
 def test_two_count_file_is_a_comparison():
     """difffolded.pl's format gives what --base gives."""
     d = tmpdir()
