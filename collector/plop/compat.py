@@ -30,6 +30,11 @@ SimpleQueue = getattr(queue, "SimpleQueue", queue.Queue)
 
 perf_counter = getattr(time, "perf_counter", time.time)
 
+# The class of threading.Event() objects: on 2.7 threading.Event is a
+# factory function and the class is threading._Event.
+EventType = (threading.Event if isinstance(threading.Event, type)
+             else threading._Event)
+
 
 def fspath(path):
     """os.fspath (3.6+): a str or bytes path from a path-like object."""

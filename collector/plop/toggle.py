@@ -271,7 +271,7 @@ class SignalToggle(object):
                 continue
             if job is _WAKE:  # a collection started: time its checkpoints
                 continue
-            if isinstance(job, threading.Event):
+            if isinstance(job, compat.EventType):
                 job.set()
                 continue
             c, path = job

@@ -18,6 +18,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 COLLECTOR_DIR = os.path.join(ROOT, "collector")
 if COLLECTOR_DIR not in sys.path:
     sys.path.insert(0, COLLECTOR_DIR)
+# tests/python/portable.py: what 2.7 and 3.6 lack, for the toggle's tests
+PORTABLE_DIR = os.path.join(ROOT, "tests", "python")
+if PORTABLE_DIR not in sys.path:
+    sys.path.append(PORTABLE_DIR)
+
+import portable  # noqa: E402
 
 
 # Upper bound on waiting for a subprocess to say something; a bound against
@@ -62,11 +68,11 @@ def collector_or_fail(test):
 def read_line(proc, stream, timeout=WAIT):
     """The next line of `stream` (a pipe of proc), or fails with what the
     process said if none comes within timeout or the process exits."""
-    deadline = time.monotonic() + timeout
+    deadline = portable.monotonic() + timeout
     buf = b""
     fd = stream.fileno()
     while True:
-        left = deadline - time.monotonic()
+        left = deadline - portable.monotonic()
         if left <= 0:
             raise AssertionError("no line from pid %d within %ds; got %r"
                                  % (proc.pid, timeout, buf))
@@ -99,11 +105,11 @@ def stop(proc):
     if proc.poll() is None:
         proc.terminate()
         try:
-            proc.wait(WAIT / 2)
-        except subprocess.TimeoutExpired:
+            portable.wait(proc, WAIT / 2)
+        except portable.TimeoutExpired:
             proc.kill()
             ignored = True
-    proc.wait(WAIT)
+    portable.wait(proc, WAIT)
     for s in (proc.stdout, proc.stderr):
         if s is not None:
             s.close()

@@ -12,6 +12,7 @@ import time
 import unittest
 
 import support
+import portable
 
 APP = r'''
 import os
@@ -34,7 +35,8 @@ if __name__ == "__main__":
         from plop.collector import install_signal_toggle
         install_signal_toggle(signal.SIGUSR2, output=sys.argv[3],
                               format=sys.argv[4], interval=0.002, mode="prof")
-    print("ready %d" % os.getpid(), flush=True)
+    sys.stdout.write("ready %d\n" % os.getpid())
+    sys.stdout.flush()
     app_main(sys.argv[2])
 '''
 
@@ -69,8 +71,8 @@ class ToggleCase(unittest.TestCase):
         return self.proc
 
     def kill(self):
-        subprocess.run(["kill", "-USR2", str(self.proc.pid)], check=True,
-                       timeout=support.WAIT)
+        portable.run(["kill", "-USR2", str(self.proc.pid)], check=True,
+                     timeout=support.WAIT)
 
     def expect(self, needle):
         return support.read_until(self.proc, self.proc.stderr, needle)
@@ -93,7 +95,7 @@ class ToggleCase(unittest.TestCase):
     def finish(self):
         with open(self.stop_file, "w"):
             pass
-        rc = self.proc.wait(support.WAIT)
+        rc = portable.wait(self.proc, support.WAIT)
         err = self.proc.stderr.read().decode("utf-8", "replace")
         self.assertNotIn("Traceback", err)
         return rc, err
@@ -207,9 +209,9 @@ class TestSignalToggle(ToggleCase):
 
 class TestCollectorCli(ToggleCase):
     def test_toggle_signal_flag(self):
-        r = subprocess.run([sys.executable, "-m", "plop.collector", "--help"],
-                           env=support.env(), stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, timeout=support.WAIT)
+        r = portable.run([sys.executable, "-m", "plop.collector", "--help"],
+                         env=support.env(), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, timeout=support.WAIT)
         self.assertIn(b"--toggle-signal", r.stdout,
                       "python -m plop.collector has no --toggle-signal flag")
         output = os.path.join(self.out_dir, "cli.out")
