@@ -228,5 +228,57 @@ class CliTest(unittest.TestCase):
             shutil.rmtree(d)
 
 
+TOGGLED = textwrap.dedent("""\
+    import json, os, signal, time
+
+    def burn(s):
+        end = time.process_time() + s
+        while time.process_time() < end:
+            sum(range(300))
+
+    os.kill(os.getpid(), signal.SIGUSR2)        # plop starts collecting
+    t0 = time.process_time()
+    burn(float(os.environ["BURN"]))
+    cpu = time.process_time() - t0
+    os.kill(os.getpid(), signal.SIGUSR2)        # stops and writes
+    time.sleep(0.5)
+    with open(os.environ["REPORT"], "w") as f:
+        json.dump({"cpu": cpu}, f)
+    """)
+
+
+class ToggleTest(unittest.TestCase):
+
+    def test_toggle_writes_pprof(self):
+        d = tempfile.mkdtemp(prefix="plop-pprof-toggle-")
+        try:
+            with open(os.path.join(d, "prog.py"), "w") as f:
+                f.write(TOGGLED)
+            out = os.path.join(d, "out.pb.gz")
+            report = os.path.join(d, "report.json")
+            env = dict(os.environ, PYTHONPATH=COLLECTOR_DIR, REPORT=report,
+                       BURN="0.5")
+            r = subprocess.run(
+                [sys.executable, "-m", "plop.collector", "--toggle-signal",
+                 "USR2", "-f", "pprof", "--interval", "0.005", "-o", out,
+                 "prog.py"], cwd=d, env=env, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("wrote", r.stderr)
+            with open(out, "rb") as f:
+                p = decode(f.read())
+            import json
+            with open(report) as f:
+                cpu = json.load(f)["cpu"]
+            self.assertEqual(p["period"], 5000000)
+            total = sum(v[1] for _, v in p["samples"]) / 1e9
+            self.assertTrue(any(name == "burn" for name, _, _ in
+                                p["functions"].values()))
+            # what was collected between the two signals is the burn
+            self.assertLess(abs(total - cpu), 0.25 * cpu, (total, cpu))
+        finally:
+            shutil.rmtree(d)
+
+
 if __name__ == "__main__":
     unittest.main()
