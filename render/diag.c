@@ -29,8 +29,8 @@ diag_set(struct diag *d, enum diag_kind kind, const char *fmt, ...)
 
 /*
  * Appends s[0..n) to d->msg as the terminal should show it: control
- * bytes and bytes that are not valid UTF-8 become '?', valid UTF-8 is
- * kept.  Returns the number of characters shown (for the caret).
+ * characters (C0, DEL, C1) and bytes that are not valid UTF-8 become '?',
+ * other valid UTF-8 is kept.  Returns the number of characters shown (for the caret).
  */
 static size_t
 append_clean(struct diag *d, size_t *pos, const char *s, size_t n)
@@ -40,7 +40,11 @@ append_clean(struct diag *d, size_t *pos, const char *s, size_t n)
     for (size_t i = 0; i < n && *pos + 5 < sizeof(d->msg) - 8;) {
         unsigned char c = u[i];
         size_t k = c >= 0x80 ? utf8_valid_len(u + i, n - i) : 1;
-        if (c >= 0x80 && k > 0) {
+        if (c >= 0x80 && k > 0 && utf8_is_control(u + i, k)) {
+            d->msg[(*pos)++] = '?';
+            i += k;
+        }
+        else if (c >= 0x80 && k > 0) {
             memcpy(d->msg + *pos, s + i, k);
             *pos += k;
             i += k;

@@ -212,6 +212,15 @@ static const struct output_format formats[] = {
 
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
 
+/* The file type of an extension: its last component (".flame.svg" is an
+ * ".svg" file, ".pb.gz" a ".gz" one). */
+static const char *
+file_type(const char *ext)
+{
+    const char *dot = strrchr(ext, '.');
+    return dot != NULL ? dot : ext;
+}
+
 static const struct output_format *
 format_by_name(const char *name)
 {
@@ -612,12 +621,29 @@ parse_args(int argc, char **argv, struct render_opts *o, enum action *act,
     if (view_flame) {
         if (strcmp((*fmt)->name, "svg") == 0) {
             *fmt = format_by_name("flame.svg");
-        } else if (strcmp((*fmt)->name, "flame.svg") != 0) {
-            diag_set(d, DIAG_USAGE, "error: --view flame writes SVG, not "
-                     "'%s' (the html report holds both views)",
+        } else if (strcmp((*fmt)->name, "flame.svg") != 0
+                   && o->format != NULL) {
+            diag_set(d, DIAG_USAGE, "error: --view flame writes a .svg file, "
+                     "not -T %s (the html report holds both views)",
                      (*fmt)->name);
             return -1;
+        } else if (strcmp((*fmt)->name, "flame.svg") != 0) {
+            diag_set(d, DIAG_USAGE, "error: --view flame writes a .svg file, "
+                     "but '%s' is named %s (rename it; the html report holds "
+                     "both views)", o->output, file_type((*fmt)->ext));
+            return -1;
         }
+    }
+    /* One rule for -T, --view and OUT's name: a name that says a file
+     * type gets that type. */
+    const struct output_format *named = strcmp(o->output, "-") == 0
+                                        ? NULL : format_by_path(o->output);
+    if (named != NULL
+        && strcmp(file_type(named->ext), file_type((*fmt)->ext)) != 0) {
+        diag_set(d, DIAG_USAGE, "error: -T %s writes a %s file, but '%s' is "
+                 "named %s (rename it, or leave -T out)", (*fmt)->name,
+                 file_type((*fmt)->ext), o->output, file_type(named->ext));
+        return -1;
     }
     o->format = (*fmt)->name;
     return 0;

@@ -17,6 +17,7 @@
 #include "present.h"
 #include "strbuf.h"
 #include "text.h"
+#include "utf8.h"
 
 struct top_order {
     const struct graph *g;
@@ -46,13 +47,21 @@ top_cmp(const void *pa, const void *pb, void *arg)
     return (a > b) - (a < b);
 }
 
-/* Appends s[0..n) with control bytes replaced by '?'. */
+/* Appends s[0..n) (valid UTF-8: profile names are) with control
+ * characters, C1 ones included, replaced by '?'. */
 static void
 add_clean(struct strbuf *sb, const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        strbuf_addch(sb, c < 0x20 || c == 0x7f ? '?' : c);
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_valid_len(u + i, n - i);
+        k = k ? k : 1;
+        if (utf8_is_control(u + i, k)) {
+            strbuf_addch(sb, '?');
+        } else {
+            strbuf_add(sb, s + i, k);
+        }
+        i += k;
     }
 }
 

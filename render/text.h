@@ -14,8 +14,9 @@ struct strbuf;
 /*
  * Appends the report for g (built; pruning is not needed) to out.  Lists
  * at most opts->max_nodes rows per table (0: every function).  Names are
- * printed as they are, except control bytes, which become '?' so a
- * hostile name cannot drive the terminal.  In a comparison (g->diff)
+ * printed as they are, except control characters (C0, DEL and C1, e.g.
+ * CSI U+009B), which become '?' so a hostile name cannot drive the
+ * terminal.  In a comparison (g->diff)
  * the base's total and the largest increases and decreases of self
  * share come first.  Returns 0.  Cost: sorting the nodes two or three
  * times.

@@ -14,4 +14,16 @@
  */
 size_t utf8_valid_len(const unsigned char *s, size_t n);
 
+/*
+ * Whether the valid sequence s[0..k) (k from utf8_valid_len()) is a
+ * control character a terminal obeys: C0 (U+0000-U+001F), DEL, or C1
+ * (U+0080-U+009F, e.g. CSI), which -T txt and diagnostics show as '?'.
+ */
+static inline int
+utf8_is_control(const unsigned char *s, size_t k)
+{
+    return (k == 1 && (s[0] < 0x20 || s[0] == 0x7f))
+        || (k == 2 && s[0] == 0xc2 && s[1] < 0xa0);
+}
+
 #endif

@@ -137,7 +137,7 @@ def check_format(fmt, data):
 def hostile_profile():
     names = ["<script>alert(1)</script>", "</script>", "a&b", "&lt;x&gt;",
              "q\"uo'te", "back\\slash\\n\\N", "w\u00f6rk\u65e5\u672c",
-             "ctl\x01x", "&#60;b&#62;", "]]>", "<!--"]
+             "ctl\x01x", "&#60;b&#62;", "]]>", "<!--", "csi\u009b31m"]
     d = {}
     for i, n in enumerate(names):
         d[(("/tmp/<dir>&/x\"y.py", i + 1, n),
@@ -445,6 +445,22 @@ def view_flame_selects_the_flame_svg():
     check(read(a) != read(c), "--view flame wrote the call graph")
     out, _ = expect([fx, "--view", "flame", "-o", "-"], EXIT_OK)
     check(out == read(a), "--view flame -o - differs")
+    # One rule for -T, --view and the output's name: a name that says a
+    # file type gets that type, or a usage error and no file.
+    png = os.path.join(d, "x.png")
+    for args, msg in (
+            (["-T", "flame.svg"], "error: -T flame.svg writes a .svg file, "
+             "but '%s' is named .png (rename it, or leave -T out)\n" % png),
+            (["--view", "flame"], "error: --view flame writes a .svg file, "
+             "but '%s' is named .png (rename it; the html report holds both "
+             "views)\n" % png),
+            (["-T", "txt"], "error: -T txt writes a .txt file, but '%s' is "
+             "named .png (rename it, or leave -T out)\n" % png)):
+        _, err = expect([fx] + args + ["-o", png], EXIT_USAGE)
+        check(err == (msg + "try 'plop-render --help'\n").encode(),
+              "%s: %r" % (args, err))
+        check(not os.path.exists(png), "%s wrote %s" % (args, png))
+    expect([fx, "-T", "svg", "-o", os.path.join(d, "y.flame.svg")], EXIT_OK)
 
 
 @test
@@ -518,6 +534,14 @@ def hostile_names_are_escaped():
     check(b"back\\\\slash\\\\n\\\\N" in dot, "backslash not escaped in DOT")
     txt, _ = expect([p, "-o", "-", "-T", "txt"], EXIT_OK)
     check(b"\x01" not in txt and b"ctl?x" in txt, "control byte in text")
+    check(b"\xc2\x9b" not in txt and b"csi?31m" in txt,
+          "C1 control character (CSI) in text")
+    bad = os.path.join(d, "bad.txt")
+    write(bad, "main;csi\u009b31m;x\x1b[2J oops\n")
+    _, err = expect([bad, "-o", "-"], EXIT_PARSE)
+    check(b"\xc2\x9b" not in err and b"\x1b" not in err
+          and b"main;csi?31m;x?[2J oops" in err,
+          "control characters reach the terminal in a diagnostic: %r" % err)
     for fmt in ("png", "pdf"):
         out, _ = expect([p, "-o", "-", "-T", fmt], EXIT_OK)
         check_format(fmt, out)
