@@ -4,12 +4,13 @@ and 3.6 lack, so that the same tests run on every interpreter of the matrix
 
     thread_time()     CPU seconds of the calling thread (3.7+), else
                       clock_gettime(CLOCK_THREAD_CPUTIME_ID) itself
-    monotonic(), perf_counter()
+    monotonic(), perf_counter(), process_time()
     run(args, ...)    subprocess.run (3.5+): input, timeout, check,
                       universal_newlines, stdout/stderr default to PIPE
                       when capture_output is given
     TimeoutExpired, CalledProcessError
     wait(proc, timeout)   Popen.wait with a timeout (3.3+)
+    signal_name(num)      signal.Signals(num).name (3.5+)
 
 The clocks are independent of plop: they are what the tests measure the
 collector against.  Programs that the tests start import this module too,
@@ -76,6 +77,8 @@ else:
         return _clock_gettime(_CLOCK_MONOTONIC)
 
 perf_counter = getattr(time, "perf_counter", monotonic)
+# 2.7's time.clock() is the process's CPU time (clock(3))
+process_time = getattr(time, "process_time", None) or time.clock
 
 if PY2:
     class TimeoutExpired(Exception):
@@ -141,6 +144,7 @@ def run(args, input=None, timeout=None, check=False, capture_output=False,
     finally:
         if timer is not None:
             timer.cancel()
+            timer.join()
     if timer is not None and timer.fired.is_set():
         raise TimeoutExpired(args, timeout, out, err)
     r = CompletedProcess(args, proc.returncode, out, err)
@@ -160,3 +164,16 @@ def wait(proc, timeout):
                                  timeout)
         time.sleep(0.01)
     return proc.returncode
+
+
+def signal_name(num):
+    """'SIGTERM' for 15, from the signal module itself."""
+    import signal
+    if hasattr(signal, "Signals"):
+        return signal.Signals(num).name
+    names = sorted(n for n in dir(signal)
+                   if n.startswith("SIG") and not n.startswith("SIG_")
+                   and getattr(signal, n) == num)
+    if not names:
+        raise ValueError("no signal %d" % num)
+    return names[0]

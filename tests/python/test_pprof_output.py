@@ -14,6 +14,8 @@ import tempfile
 import textwrap
 import unittest
 
+import portable
+
 from plop.collector import FORMATS, format_profile, write_profile
 
 COLLECTOR_DIR = os.path.dirname(os.path.dirname(
@@ -21,6 +23,7 @@ COLLECTOR_DIR = os.path.dirname(os.path.dirname(
 
 
 def varint(buf, i):
+    """buf: a bytearray (its items are ints on 2.7 too)."""
     shift = v = 0
     while True:
         b = buf[i]
@@ -33,7 +36,7 @@ def varint(buf, i):
 
 def fields(buf):
     """[(field number, value)]: ints for varints, bytes for the rest."""
-    out, i = [], 0
+    out, i, buf = [], 0, bytearray(buf)
     while i < len(buf):
         tag, i = varint(buf, i)
         wire = tag & 7
@@ -49,7 +52,7 @@ def fields(buf):
 
 
 def packed(data):
-    out, i = [], 0
+    out, i, data = [], 0, bytearray(data)
     while i < len(data):
         v, i = varint(data, i)
         out.append(v)
@@ -62,7 +65,8 @@ def decode(data):
     (name, file, start)}, period_type, period, comments."""
     raw = gzip.GzipFile(fileobj=io.BytesIO(data)).read()
     top = fields(raw)
-    strings = [v.decode("utf-8", "surrogateescape") for f, v in top if f == 6]
+    errors = "strict" if sys.version_info[0] == 2 else "surrogateescape"
+    strings = [v.decode("utf-8", errors) for f, v in top if f == 6]
     p = {"strings": strings, "samples": [], "locations": {},
          "functions": {}, "comments": [], "period": 0}
 
@@ -173,14 +177,14 @@ class EncoderTest(unittest.TestCase):
 
 
 PROG = textwrap.dedent("""\
-    import json, os, sys, time
+    import json, os, portable, sys, time
 
     def work():
-        t0 = time.process_time()
-        end = time.thread_time() + float(os.environ["BURN"])
-        while time.thread_time() < end:
+        t0 = portable.process_time()
+        end = portable.thread_time() + float(os.environ["BURN"])
+        while portable.thread_time() < end:
             sum(range(500))
-        return time.process_time() - t0
+        return portable.process_time() - t0
 
     if __name__ == "__main__":
         with open(os.environ["REPORT"], "w") as f:
@@ -198,9 +202,10 @@ class CliTest(unittest.TestCase):
                 f.write(PROG)
             out = os.path.join(d, "out.pb.gz")
             report = os.path.join(d, "report.json")
-            env = dict(os.environ, PYTHONPATH=COLLECTOR_DIR, REPORT=report,
+            env = dict(os.environ, PYTHONPATH=portable.pythonpath(COLLECTOR_DIR),
+                       REPORT=report,
                        BURN="0.6")
-            r = subprocess.run(
+            r = portable.run(
                 [sys.executable, "-m", "plop.collector", "-f", "pprof", "-o",
                  out, "--interval", "0.005", "prog.py"], cwd=d, env=env,
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
