@@ -31,6 +31,8 @@
  *     graph_prune(&g, a, opts);
  *     diff_after_prune(&df, &g, a);         shown edges per side; g's
  *                                           stack_kept keeps NEW only
+ *     ... writers; a flame graph asks diff_flame_base() for each call
+ *     path's base samples ...
  *
  * Ownership: everything comes from the arena; the diff points into the
  * graph and the profile, which must outlive it.

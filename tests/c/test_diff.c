@@ -4,7 +4,8 @@
  * counts with recursion counted once, the graph rewritten to the NEW
  * side, vanished functions kept, changes in points and in samples, the
  * noise test, labels and colours, the pinning of changed functions
- * through pruning, and per-side weights of the shown edges.
+ * through pruning, per-side weights of the shown edges, and the base
+ * samples of each call path of the flame graph.
  */
 #include <math.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "arena.h"
 #include "check.h"
 #include "diff.h"
+#include "flametree.h"
 #include "graph.h"
 #include "load.h"
 #include "opts.h"
@@ -289,6 +291,46 @@ test_order_by_change(void)
     CHECK_STR(g.nodes[ids[3]].func, "work");     /* -65 */
 }
 
+static void
+test_flame_base(void)
+{
+    /* json grew through a and shrank through b; x only in the base. */
+    struct profile p;
+    struct graph g;
+    struct diff df;
+    struct render_opts o;
+    struct flame_tree t;
+    render_opts_init(&o);
+    profile_init(&p, A);
+    CHECK_EQ_INT(load(&p, PROFILE_SIDE_BASE, "main;a;json 100\n"
+                      "main;b;json 100\nmain;x 200\nmain;a;json;json 5\n"),
+                 0);
+    CHECK_EQ_INT(load(&p, PROFILE_SIDE_NEW, "main;a;json 300\n"
+                      "main;b;json 50\nmain;c 50\n"), 0);
+    CHECK_EQ_INT(graph_build(&g, A, &p, &o, &d), 0);
+    diff_build(&df, A, &g, RENDER_DIFF_SHARE);
+    diff_pin_changes(&df, &g, A, &o);
+    graph_prune(&g, A, &o);
+    diff_after_prune(&df, &g, A);
+    flame_tree_build(&t, A, &g, 1000, 1000);
+    const uint64_t *base = diff_flame_base(&df, &g, &t, A);
+    /* Preorder: all, main, a, json, b, json, c (by decreasing value). */
+    CHECK_EQ_INT(t.n, 7);
+    static const char *const want_name[] = {NULL, "main", "a", "json", "b",
+                                            "json", "c"};
+    static const uint64_t want_v[] = {400, 400, 300, 300, 50, 50, 50};
+    /* The base's a;json;json stack counts for a;json, not deeper: that
+     * path is not in NEW's tree. */
+    static const uint64_t want_b[] = {405, 405, 105, 105, 100, 100, 0};
+    for (size_t i = 0; i < t.n && i < 7; i++) {
+        if (want_name[i] != NULL) {
+            CHECK_STR(g.nodes[t.node[i]].func, want_name[i]);
+        }
+        CHECK_EQ_INT(t.value[i], want_v[i]);
+        CHECK_EQ_INT(base[i], want_b[i]);
+    }
+}
+
 int
 main(void)
 {
@@ -298,6 +340,7 @@ main(void)
     RUN(test_noise_and_colour);
     RUN(test_pins_and_shown_edges);
     RUN(test_order_by_change);
+    RUN(test_flame_base);
     arena_free(A);
     return check_report();
 }
