@@ -48,8 +48,8 @@ struct render_opts {
     int ninputs;
     const char *output;         /* path, or "-" for stdout; never NULL
                                  * once main.c accepted the command line */
-    const char *format;         /* writer name: "svg", "png", "pdf", "dot",
-                                 * "txt", "html", "flame.svg" */
+    const char *format;         /* writer name: a row of main.c's table
+                                 * ("svg", "txt", "html", "pprof", ...) */
     enum render_granularity granularity;
     double node_fraction;       /* drop nodes below this share of total */
     double edge_fraction;       /* drop edges below this share of total */
