@@ -434,6 +434,40 @@ class GoProfile(unittest.TestCase):
         self.assertIn(b"main.spinA", svg)
 
 
+class CommandLine(unittest.TestCase):
+    """What the conversions refuse: exit 2, a message, no output."""
+
+    def refused(self, args, want, out_name="refused.pb.gz"):
+        out = tmp(out_name)
+        rc, _, err = render(*(list(args) + ["-o", out]))
+        self.assertEqual(rc, 2, err)
+        self.assertIn(want, err)
+        self.assertFalse(os.path.exists(out))
+
+    def test_bad_interval(self):
+        fixture = os.path.join(FIXTURES, FIXTURE_NAMES[0])
+        for bad in ("0", "-1", "abc", "1e7", "nan"):
+            with self.subTest(interval=bad):
+                self.refused([fixture, "--interval", bad],
+                             "error: --interval wants seconds from 1e-9 to "
+                             "1e6, not '%s'" % bad)
+
+    def test_a_comparison_is_not_converted(self):
+        a = os.path.join(FIXTURES, FIXTURE_NAMES[0])
+        b = os.path.join(FIXTURES, FIXTURE_NAMES[1])
+        for fmt in ("pprof", "speedscope"):
+            with self.subTest(format=fmt):
+                self.refused([a, "--base", b, "-T", fmt],
+                             "error: -T %s writes one profile, not a "
+                             "comparison" % fmt,
+                             "refused" + (".pb.gz" if fmt == "pprof"
+                                          else ".speedscope.json"))
+        pairs = tmp("pairs.flame")
+        with open(pairs, "w") as f:
+            f.write("main;work 3 5\nmain;idle 2 1\n")
+        self.refused([pairs, "-T", "pprof"], "not a comparison")
+
+
 class BadInput(unittest.TestCase):
     """Every broken pprof gets exit 4, one diagnostic, no output file."""
 
