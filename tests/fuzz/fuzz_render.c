@@ -2,8 +2,10 @@
  * fuzz_render.c: libFuzzer harness over plop-render's whole input path:
  * format detection and the parser it picks (repr, collapsed or pprof),
  * the other text parser forced on the same bytes, then, for a profile that parsed, the call graph at both
- * granularities, pruning, the summary line and the text report.  Layout
- * (Graphviz) is left out: it is slow and not ours.
+ * granularities, pruning (the default budget and a hard limit of 3), the
+ * summary and hidden lines, and the writers that need no Graphviz: text,
+ * the HTML report (with a stand-in for the call graph's SVG) and the
+ * flame SVG.  Layout (Graphviz) is left out: it is slow and not ours.
  *
  * Besides the sanitizers, it checks the contracts of profile.h and
  * diag.h and aborts on a violation: a parse error is one DIAG_PARSE
@@ -11,7 +13,9 @@
  * line "fuzz: error: ..."); a parsed profile
  * has valid frame ids, depths >= 1, counts >= 1, a total equal to the sum
  * of its counts and valid UTF-8 names without NUL bytes; the graph's self
- * counts add up to the total.  A profile with two-count lines (the
+ * counts add up to the total; shown nodes and edges are consistent
+ * (ranks, shown self, bridged edges' hidden frame counts); the writers'
+ * output is valid UTF-8, the text report free of control characters.  A profile with two-count lines (the
  * differential format) is also compared (diff.h): each side's self counts
  * add up to that side's total, the graph is rewritten to the new side,
  * and the text and Markdown writers run on it.  Every input also goes
@@ -28,7 +32,9 @@
 
 #include "arena.h"
 #include "diff.h"
+#include "flame.h"
 #include "graph.h"
+#include "html.h"
 #include "load.h"
 #include "md.h"
 #include "opts.h"
@@ -139,6 +145,70 @@ check_profile(const struct profile *p)
     }
 }
 
+/* What graph_prune() promises about the shown nodes and edges. */
+static void
+check_shown(const struct graph *g)
+{
+    uint64_t self = 0;
+    for (uint32_t r = 0; r < g->nshown; r++) {
+        EXPECT(g->shown[r] < g->nnodes);
+        EXPECT(g->nodes[g->shown[r]].shown_rank == r);
+        self += g->nodes[g->shown[r]].self;
+    }
+    EXPECT(self == g->shown_self && self <= g->total);
+    EXPECT(g->nshown + g->dropped_nodes == g->nnodes);
+    for (size_t i = 0; i < g->nshown_edges; i++) {
+        const struct graph_edge *e = &g->shown_edges[i];
+        EXPECT(g->nodes[e->from].shown_rank != GRAPH_NO_NODE);
+        EXPECT(g->nodes[e->to].shown_rank != GRAPH_NO_NODE);
+        EXPECT(e->weight <= g->total);
+        EXPECT(e->bridged ? e->hidden_min >= 1
+                                && e->hidden_min <= e->hidden_max
+                          : e->hidden_max == 0);
+    }
+}
+
+/* The writers that need no Graphviz: text, the HTML report (with a
+ * stand-in for the call graph's SVG) and the flame SVG; each gives
+ * valid UTF-8, and the SVG is one document. */
+static void
+check_writers(const struct profile *p, const struct graph *g,
+              struct arena *a, const struct render_opts *o)
+{
+    struct diag d;
+    memset(&d, 0, sizeof(d));
+    char line[256];
+    present_summary(g, line, sizeof(line));
+    present_hidden(g, line, sizeof(line));
+    EXPECT(valid_utf8(line, strlen(line)));
+
+    struct strbuf sb;
+    strbuf_init(&sb, a);
+    EXPECT(text_write(&sb, g, o, &d) == 0);
+    EXPECT(valid_utf8(sb.buf ? sb.buf : "", sb.len));
+    for (size_t i = 0; i < sb.len; i++) {
+        unsigned char c = (unsigned char)sb.buf[i];
+        EXPECT(c >= 0x20 || c == '\n');
+        EXPECT(c != 0x7f);
+        EXPECT(!(c == 0xc2 && i + 1 < sb.len
+                 && (unsigned char)sb.buf[i + 1] < 0xa0));
+    }
+
+    static const char svg[] = "<svg xmlns=\"http://www.w3.org/2000/svg\">"
+                              "</svg>";
+    const char *inputs[] = {"fuzz"};
+    struct report_input in = {p, g, svg, sizeof(svg) - 1, inputs, 1, o};
+    strbuf_init(&sb, a);
+    EXPECT(html_write(&sb, &in, &d) == 0);
+    EXPECT(sb.len > 0 && valid_utf8(sb.buf, sb.len));
+    EXPECT(memmem(sb.buf, sb.len, "</html>", 7) != NULL);
+
+    strbuf_init(&sb, a);
+    EXPECT(flame_svg_write(&sb, &in, &d) == 0);
+    EXPECT(sb.len > 0 && valid_utf8(sb.buf, sb.len));
+    EXPECT(memmem(sb.buf, sb.len, "</svg>", 6) != NULL);
+}
+
 static void
 check_graph(const struct profile *p, struct arena *a,
             enum render_granularity gran)
@@ -160,12 +230,17 @@ check_graph(const struct profile *p, struct arena *a,
     }
     EXPECT(self == g.total);
     graph_prune(&g, a, &o);
-    EXPECT(g.nshown <= (uint32_t)o.max_nodes);
-    char line[256];
-    present_summary(&g, line, sizeof(line));
-    struct strbuf sb;
-    strbuf_init(&sb, a);
-    EXPECT(text_write(&sb, &g, &o, &d) == 0);
+    EXPECT(g.nshown <= PRUNE_AUTO_MAX_NODES
+           || g.nshown <= (uint32_t)o.max_nodes);
+    check_shown(&g);
+    check_writers(p, &g, a, &o);
+
+    /* An explicit small budget: a hard limit. */
+    o.max_nodes = 3;
+    o.max_nodes_given = 1;
+    graph_prune(&g, a, &o);
+    EXPECT(g.nshown <= 3);
+    check_shown(&g);
 }
 
 /* pprof_encode() then parse_pprof(): the same stacks, frame for frame. */
