@@ -40,6 +40,22 @@ _PPROF_TAGS = frozenset(bytes(bytearray([(f << 3) | w])) for f in range(1, 15)
                         for w in (0, 2))
 
 
+def is_binary_profile(head):
+    """Whether the first bytes of a file are a pprof profile (gzip'd, or a
+    raw profile.proto): plop-render's own test (pprof_sniff())."""
+    return head[:2] == b"\x1f\x8b" or (head[:1] in _PPROF_TAGS and any(
+        c < 9 or 13 < c < 32 for c in bytearray(head[1:64])))
+
+
+def sniff_binary(path):
+    """is_binary_profile() of the file at path (False when unreadable)."""
+    try:
+        with open(path, "rb") as f:
+            return is_binary_profile(f.read(64))
+    except OSError:
+        return False
+
+
 def count_samples(path, size):
     """The sum of the counts in the profile at path, or None when it is too
     big to count for the index, not readable, or changed size while it was
@@ -81,8 +97,7 @@ def _count_stream(f, size):
             if not head and seen < size:
                 carry = buf
                 continue
-            if buf[:2] == b"\x1f\x8b" or (buf[:1] in _PPROF_TAGS and any(
-                    c < 9 or 13 < c < 32 for c in bytearray(buf[1:64]))):
+            if is_binary_profile(buf):
                 return None     # pprof (binary): plop-render counts it
             repr_dict = head.startswith(b"{")
             pattern = _REPR_COUNT if repr_dict else _COLLAPSED_COUNT

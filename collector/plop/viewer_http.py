@@ -9,7 +9,7 @@ URLs:
     /pprof/NAME       NAME as a pprof download, NAME.pb.gz (-T pprof)
     /speedscope/NAME  NAME as a speedscope download, NAME.speedscope.json
                       (-T speedscope)
-    /raw/NAME         NAME itself, as text
+    /raw/NAME         NAME itself, as text (a pprof file as a download)
 
 Network: while bound to a loopback address it answers 403 to requests whose
 Host header is not a loopback name or address, so a web page that rebinds
@@ -24,6 +24,7 @@ import urllib.parse
 
 from plop import viewer_pages as pages
 from plop.viewer_cache import RenderError
+from plop.viewer_files import sniff_binary
 
 # URL prefix -> plop-render's -T format (also the cache file's extension).
 RENDER_FORMATS = {"report": "html", "svg": "svg", "flame": "flame.svg",
@@ -88,6 +89,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             real = self.datadir.resolve(name) if name else None
             if real is not None:
                 if parts[1] == "raw":
+                    if sniff_binary(real):
+                        return self._send_file(
+                            real, "application/octet-stream", head,
+                            {"Content-Disposition": _attachment(name)})
                     return self._send_file(real, "text/plain; charset=utf-8",
                                            head)
                 ext = RENDER_FORMATS[parts[1]]

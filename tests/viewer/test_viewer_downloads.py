@@ -92,3 +92,13 @@ class TestDownloads(ViewerCase):
         status, headers, body = self.get("/report/app.pb.gz")
         self.assertEqual(status, 200, body[:2000])
         self.assertIn(b"leaf_two", body)
+        # raw: the binary file as a download, not as text
+        status, headers, body = self.get("/raw/app.pb.gz")
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["content-type"], "application/octet-stream")
+        self.assertIn('filename="app.pb.gz"', headers["content-disposition"])
+        with open(os.path.join(self.data, "app.pb.gz"), "rb") as f:
+            self.assertEqual(body, f.read())
+        self.write("text.out", GOOD)
+        self.assertEqual(self.get("/raw/text.out")[1]["content-type"],
+                         "text/plain; charset=utf-8")
