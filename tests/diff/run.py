@@ -346,6 +346,30 @@ def test_flame_colours_each_call_path():
 
 
 @test
+def test_new_function_is_shown():
+    """A function that went from 0 to 3 % is shown although 30 others are
+    as large and --max-nodes 10 would leave it out of NEW's own graph."""
+    d = tmpdir()
+    base = os.path.join(d, "base.collapsed")
+    new = os.path.join(d, "new.collapsed")
+    with open(base, "w") as fb, open(new, "w") as fn:
+        for i in range(30):
+            fb.write("main;f%02d 100\n" % i)
+            fn.write("main;f%02d 100\n" % i)
+        fn.write("main;fresh 100\n")
+    alone, _ = expect([new, "--max-nodes", "10", "-T", "dot", "-o", "-"],
+                      EXIT_OK)
+    check("fresh" not in dot_nodes(alone.decode()),
+          "the test is moot: fresh is shown without a comparison")
+    out, _ = expect(["--base", base, new, "--max-nodes", "10", "-T", "dot",
+                     "-o", "-"], EXIT_OK)
+    nodes = dot_nodes(out.decode())
+    check("fresh" in nodes, "fresh is not shown: %s" % sorted(nodes))
+    check("self 3.2 % (+3.2)" in nodes["fresh"][0], nodes["fresh"][0])
+    check(len(nodes) <= 10, "%d nodes past --max-nodes 10" % len(nodes))
+
+
+@test
 def test_two_count_file_is_a_comparison():
     """difffolded.pl's format gives what --base gives."""
     d = tmpdir()
