@@ -593,6 +593,20 @@ test("the diff report: coloured graph and flame graph, a table sorted by change,
     await page.close();
 });
 
+test("the diff report in absolute mode counts samples", async () => {
+    const dir = path.join(ROOT, "tests", "diff", "fixtures");
+    const html = render(path.join(dir, "new.collapsed"), path.join(OUT, "diff-absolute.html"),
+        ["--base", path.join(dir, "base.collapsed"), "--diff-mode", "absolute"]);
+    const { page, rec } = await open(html);
+    assert.deepStrictEqual((await pageData(page)).diff, { total0: 1000, mode: "absolute" });
+    assert.deepStrictEqual(await rowTexts(page, 0), ["query", "cache", "handle", "main",
+        "parse", "legacy"]);
+    assert.deepStrictEqual(await rowTexts(page, 7), ["+700", "+500", "+0", "+0", "+0", "-200"]);
+    assert.deepStrictEqual(await rowTexts(page, 8), ["+700", "+500", "+1,000", "+1,000", "+0", "-200"]);
+    await rec.check();
+    await page.close();
+});
+
 /* ------------------------------------------------------------ main */
 
 async function main() {
