@@ -13,9 +13,12 @@ What is written:
 - sample types samples/count and TYPE/nanoseconds, TYPE being "cpu" in
   the CPU modes and "wall" in mode 'real'; the second value is
   count x interval; period type TYPE/nanoseconds, period the interval;
-- one Function per function, as plop-render's graph has them: (file,
-  name) with the smallest line seen as start line, except anonymous code
-  objects (<listcomp>, <lambda>, ...; not <module>), which keep their line;
+- one Function per function, as plop-render's graph has them (graph.c):
+  when the lines are first lines (every <module> frame at line 0 or 1:
+  the collector's default, lines=False) a function is (file, name, line);
+  with running lines it is (file, name) with the smallest line seen as
+  start line, except anonymous code objects (<listcomp>, <lambda>, ...),
+  which keep their line;
 - one Location per (function, line), that is per distinct frame;
 - one Sample per stack, leaf first; one Mapping marked as symbolized;
 - comments: "plop VERSION" and any given.
@@ -84,6 +87,19 @@ class _Strings(object):
         return i
 
 
+def _records_first_lines(frames):
+    """plop-render's rule (graph.c, records_first_lines()): the lines are
+    the functions' first lines when there is a <module> frame with a file
+    and every such frame is at line 0 or 1."""
+    seen = False
+    for filename, line, name in frames:
+        if _utf8(name) == b"<module>" and filename:
+            if line > 1:
+                return False
+            seen = True
+    return seen
+
+
 def encode_pprof(stack_counts, interval=0.01, mode="prof", comments=()):
     """The gzip'd profile.proto of {stack: count} (leaf-first stacks of
     (filename, line, name)), sampled every `interval` seconds in `mode`.
@@ -108,12 +124,13 @@ def encode_pprof(stack_counts, interval=0.01, mode="prof", comments=()):
     stacks = sorted((tuple(map(loc_of.__getitem__, stack)), n)
                     for stack, n in items)
 
-    # Functions: (file, name[, line for anonymous ones]) -> smallest line.
+    # Functions: (file, name[, line]) -> smallest line.
+    first_lines = _records_first_lines(frames)
     fkey_of = []
     start_line = {}
     for filename, line, name in frames:
         key = (_utf8(filename), _utf8(name),
-               line if _is_anonymous(name) else None)
+               line if first_lines or _is_anonymous(name) else None)
         fkey_of.append(key)
         if key not in start_line or line < start_line[key]:
             start_line[key] = line

@@ -349,6 +349,29 @@ class CollectorPprof(unittest.TestCase):
                 got, text = pprof_top(python_pprof(fixture), "-lines")
                 self.assertEqual(got, plop_top(fixture, "line", True), text)
 
+    def test_same_functions_and_locations_as_plop_render(self):
+        # go tool pprof -raw lists each location as "name file:line
+        # s=START": the two encoders must give the same list
+        def locations(path):
+            raw = go("tool", "pprof", "-raw", path)
+            part = raw.split("Locations\n", 1)[1].split("Mappings\n", 1)[0]
+            return sorted(l.split(" M=1 ", 1)[1] for l in part.splitlines())
+        for name in self.REPR_FIXTURES:
+            fixture = os.path.join(FIXTURES, name)
+            with self.subTest(fixture=name):
+                want = locations(to_pprof(fixture))
+                self.assertGreater(len(want), 20)
+                self.assertEqual(locations(python_pprof(fixture)), want)
+        # first lines (<module> at 1): two methods 'run' of one file are
+        # two functions in both
+        first = tmp("first-lines.out")
+        with open(first, "w") as f:
+            f.write("{(('a.py', 10, 'run'), ('a.py', 1, '<module>')): 3, "
+                    "(('a.py', 20, 'run'), ('a.py', 1, '<module>')): 2}\n")
+        want = locations(to_pprof(first))
+        self.assertEqual(locations(python_pprof(first)), want)
+        self.assertIn("run a.py:20 s=20()", want)
+
     def test_period_and_wall_time(self):
         fixture = os.path.join(FIXTURES, self.REPR_FIXTURES[0])
         raw = go("tool", "pprof", "-raw", python_pprof(

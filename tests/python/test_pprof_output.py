@@ -138,15 +138,26 @@ class EncoderTest(unittest.TestCase):
             self.assertEqual(values[1], values[0] * 5000000)
 
     def test_functions_and_locations(self):
+        # <module> at line 1: first lines, so every (name, file, line) is a
+        # function of its own, as plop-render's graph keeps them apart
         p = decode(format_profile(STACKS, "pprof"))
-        fns = sorted(p["functions"].values())
-        # f's lines 12 and 15 are one function starting at 12; the two
-        # <listcomp>s of app.py stay two
-        self.assertEqual(fns, sorted([
-            ("f", "app.py", 12), ("<module>", "app.py", 1),
+        self.assertEqual(sorted(p["functions"].values()), sorted([
+            ("f", "app.py", 12), ("f", "app.py", 15),
+            ("<module>", "app.py", 1), ("<listcomp>", "app.py", 20),
+            ("<listcomp>", "app.py", 30), ("q\u51fd", "/w\u00f6rk/q.py", 3)]))
+        self.assertEqual(len(p["locations"]), 6)   # one per distinct frame
+        # <module> past line 1: running lines (lines=True), so f's lines 12
+        # and 15 are one function starting at 12; the two <listcomp>s of
+        # app.py stay two
+        running = dict((tuple(f if f[2] != "<module>" else ("app.py", 30,
+                                                             "<module>")
+                              for f in s), n) for s, n in STACKS.items())
+        p = decode(format_profile(running, "pprof"))
+        self.assertEqual(stacks_of(p), running)
+        self.assertEqual(sorted(p["functions"].values()), sorted([
+            ("f", "app.py", 12), ("<module>", "app.py", 30),
             ("<listcomp>", "app.py", 20), ("<listcomp>", "app.py", 30),
             ("q\u51fd", "/w\u00f6rk/q.py", 3)]))
-        self.assertEqual(len(p["locations"]), 6)   # one per distinct frame
 
     def test_real_mode_is_wall_time(self):
         p = decode(format_profile(STACKS, "pprof", interval=0.001,
