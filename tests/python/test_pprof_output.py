@@ -245,17 +245,17 @@ class CliTest(unittest.TestCase):
 
 
 TOGGLED = textwrap.dedent("""\
-    import json, os, signal, time
+    import json, os, portable, signal, time
 
     def burn(s):
-        end = time.process_time() + s
-        while time.process_time() < end:
+        end = portable.process_time() + s
+        while portable.process_time() < end:
             sum(range(300))
 
     os.kill(os.getpid(), signal.SIGUSR2)        # plop starts collecting
-    t0 = time.process_time()
+    t0 = portable.process_time()
     burn(float(os.environ["BURN"]))
-    cpu = time.process_time() - t0
+    cpu = portable.process_time() - t0
     os.kill(os.getpid(), signal.SIGUSR2)        # stops and writes
     time.sleep(0.5)
     with open(os.environ["REPORT"], "w") as f:
@@ -272,9 +272,10 @@ class ToggleTest(unittest.TestCase):
                 f.write(TOGGLED)
             out = os.path.join(d, "out.pb.gz")
             report = os.path.join(d, "report.json")
-            env = dict(os.environ, PYTHONPATH=COLLECTOR_DIR, REPORT=report,
-                       BURN="0.5")
-            r = subprocess.run(
+            env = dict(os.environ,
+                       PYTHONPATH=portable.pythonpath(COLLECTOR_DIR),
+                       REPORT=report, BURN="0.5")
+            r = portable.run(
                 [sys.executable, "-m", "plop.collector", "--toggle-signal",
                  "USR2", "-f", "pprof", "--interval", "0.005", "-o", out,
                  "prog.py"], cwd=d, env=env, stdout=subprocess.PIPE,
