@@ -11,8 +11,9 @@
  *     count x period; period type cpu/nanoseconds and the period;
  *     default sample type cpu;
  *   - one Function per graph node: (name, file, start line) where the
- *     start line is the node's line (in function granularity the
- *     smallest line seen for the function);
+ *     start line is the node's line (graph.h: in function granularity
+ *     the first line of a first-line profile, else the smallest line
+ *     seen for the function);
  *   - one Location per profile frame used by a kept stack: that frame's
  *     function and line (so every line of the input survives, whatever
  *     the granularity);
