@@ -70,8 +70,8 @@ def _parser():
                     help="output format: %s (default: %%(default)s)"
                          % ", ".join(FORMATS))
     ap.add_argument("--mode", choices=MODES, default="prof",
-                    help="timer: prof (process CPU, the default), virtual "
-                         "(user CPU) or real (wall clock)")
+                    help="clock: prof (CPU time, the default), virtual "
+                         "(the same as prof) or real (wall clock)")
     ap.add_argument("--interval", type=float, default=0.01,
                     help="seconds between samples (default: %(default)s)")
     ap.add_argument("--duration", type=float, default=None,
@@ -181,43 +181,6 @@ def _print_exception(etype, value, tb):
     if hasattr(value, "with_traceback"):
         value = value.with_traceback(tb)
     sys.excepthook(etype, value, tb)
-
-
-_TIMERS = {"prof": "ITIMER_PROF", "virtual": "ITIMER_VIRTUAL",
-           "real": "ITIMER_REAL"}
-
-
-def _guard_signal(collector):
-    """While the program runs, makes signal.signal() and signal.setitimer()
-    refuse the signal and timer plop samples with, with a clear error,
-    rather than let the program silently take them over (its handler would
-    get plop's ticks, plop would get none).  Returns the undo function."""
-    sig = collector._sampler.signum
-    which = getattr(signal, _TIMERS[collector.mode])
-    orig_signal, orig_setitimer = signal.signal, signal.setitimer
-    signame = compat.signal_name(sig)
-    hint = ("plop samples with it in mode '%s'; run plop with another "
-            "--mode (%s)" % (collector.mode, ", ".join(
-                m for m in MODES if m != collector.mode)))
-
-    def guarded_signal(signalnum, handler):
-        if signalnum == sig and not collector.stopped:
-            raise RuntimeError("signal '%s' is in use: %s" % (signame, hint))
-        return orig_signal(signalnum, handler)
-
-    def guarded_setitimer(w, *args):
-        if w == which and not collector.stopped:
-            raise RuntimeError("timer '%s' is in use: %s"
-                               % (_TIMERS[collector.mode], hint))
-        return orig_setitimer(w, *args)
-
-    guarded_signal.__doc__ = orig_signal.__doc__
-    guarded_setitimer.__doc__ = orig_setitimer.__doc__
-    signal.signal, signal.setitimer = guarded_signal, guarded_setitimer
-
-    def undo():
-        signal.signal, signal.setitimer = orig_signal, orig_setitimer
-    return undo
 
 
 class _ExitSignals(object):
@@ -353,13 +316,11 @@ def main(argv=None):
 
     exit_signals = _ExitSignals(finish).install()
     pending = None
-    unguard = _guard_signal(collector)
     try:
         _run_target(opts, prog_args)
     except BaseException:
         pending = sys.exc_info()
     finally:
-        unguard()
         if checkpointer is not None:
             checkpointer.stop()
         collector.stop()
@@ -431,5 +392,8 @@ def _write(opts, collector, wall, why=""):
     if collector.overflow:
         msg += ("; %d counts over the %d-stack cap went to the overflow "
                 "stack" % (collector.overflow, collector.max_stacks))
+    if collector.nomemory:
+        msg += ("; %d counts were lost for lack of memory (the <nomemory> "
+                "stack)" % collector.nomemory)
     _say(opts.quiet, msg)
     return True

@@ -6,15 +6,15 @@
     print(repr(dict(c.stack_counts)))       # the plop.out format
 
 The sampling itself is C (plop._collector.Sampler; see
-collector/src/sampler.c): an interval timer's signal is handled by a C
-function that CPython calls at a bytecode boundary, which walks every
-thread's frames and counts the stack in a C hash table.  This module checks
+collector/src/sampler.c): a native thread of the extension, woken by a
+timer on the mode's clock, takes the GIL, walks every thread's frames and
+counts the stack in a C hash table.  No signal or timer of the program is
+used.  This module checks
 arguments, keeps the API of the original plop, and resets collectors in a
 forked child.  Writing profiles is plop.profile_io's job, the command line
 plop.cli's.
 """
 import sys
-import threading
 import weakref
 
 from plop import _collector
@@ -31,65 +31,12 @@ _NUMBER_TYPES = compat.integer_types + (float,)
 
 _live = weakref.WeakSet()
 
-# How long start()/stop() called from another thread wait for the main
-# thread to run them (tests lower it).
-MAIN_THREAD_TIMEOUT = 5.0
-
-
-def _in_main_thread(fn, *args):
-    """Returns fn(*args), run in the main thread.
-
-    The timer's handler can be installed and restored only there (as with
-    signal.signal), so a call from another thread -- a web request asking
-    for a profile, say -- is handed to the main thread as a pending call
-    and this thread waits for its result.  The main thread runs it at its
-    next bytecode boundary: at once when it runs Python code, within its
-    poll timeout when it waits in select() (a server's serve_forever()).
-    If it does not get there within MAIN_THREAD_TIMEOUT (blocked in a lock
-    or a long C call), the call is cancelled and RuntimeError raised."""
-    if compat.in_main_thread():
-        return fn(*args)
-    lock = threading.Lock()
-    done = threading.Event()
-    state = {"cancelled": False, "running": False}
-    box = {}
-
-    def run():
-        with lock:
-            if state["cancelled"]:
-                return
-            state["running"] = True
-        try:
-            box["result"] = fn(*args)
-        except BaseException as e:
-            box["error"] = e
-        finally:
-            done.set()
-
-    _collector._call_in_main_thread(run)
-    if not done.wait(MAIN_THREAD_TIMEOUT):
-        with lock:
-            if not state["running"]:
-                state["cancelled"] = True
-                raise RuntimeError(
-                    "the main thread ran no Python code for %g s, so plop "
-                    "could not install or remove its timer handler there; "
-                    "call start()/stop() from the main thread, or keep it "
-                    "in interruptible waits (select, sleep)"
-                    % MAIN_THREAD_TIMEOUT)
-        done.wait()
-    if "error" in box:
-        raise box.pop("error")
-    return box.get("result")
-
-
 class Collector(object):
     """Samples the stacks of every Python thread of this process.
 
     interval: seconds of timer time between samples (> 0).
-    mode: 'prof' (process CPU time, ITIMER_PROF/SIGPROF), 'virtual' (user
-      CPU time, ITIMER_VIRTUAL/SIGVTALRM) or 'real' (wall clock,
-      ITIMER_REAL/SIGALRM).
+    mode: 'prof' (CPU time), 'virtual' (the same clock as 'prof', kept
+      for the original plop's API) or 'real' (wall clock).
     lines: record the line being executed instead of the function's first
       line.
     max_stacks: cap on distinct stacks (0: no cap); counts beyond it go to
@@ -127,23 +74,20 @@ class Collector(object):
         _live.add(self)
 
     def start(self, duration=30.0):
-        """Installs the handler and arms the timer.  Sampling stops by itself
-        after `duration` seconds of timer time (None: until stop()).  From
-        another thread, the main thread is asked to do it and this call
-        waits (see _in_main_thread).  Raises RuntimeError when the mode's
-        signal already has a handler or its timer is armed by someone else,
-        or when this collector is already running."""
+        """Starts the sampler thread (from any thread).  Sampling stops by
+        itself after `duration` seconds of timer time (None: until stop()).
+        Raises RuntimeError when this collector is already running."""
         if duration is not None and (
                 isinstance(duration, bool)
                 or not isinstance(duration, _NUMBER_TYPES) or not duration > 0):
             raise ValueError("duration must be a positive number of seconds "
                              "or None, not %r" % (duration,))
-        _in_main_thread(self._sampler.start, duration)
+        self._sampler.start(duration)
 
     def stop(self):
-        """Disarms the timer and restores the previous handler; returns at
-        once.  Stopping a stopped collector does nothing."""
-        _in_main_thread(self._sampler.stop)
+        """Stops sampling (from any thread): no sample is taken once it
+        returns.  Stopping a stopped collector does nothing."""
+        self._sampler.stop()
 
     def reset(self):
         """Forgets every sample (sampling goes on if running)."""
@@ -180,6 +124,12 @@ class Collector(object):
     def overflow(self):
         """Counts that went to the overflow stack (max_stacks reached)."""
         return self._sampler.overflow
+
+    @property
+    def nomemory(self):
+        """Counts lost because memory ran out inside the sampler; they are
+        also in the stack (('<plop>', 0, '<nomemory>'),)."""
+        return self._sampler.nomemory
 
     @property
     def unique_stacks(self):

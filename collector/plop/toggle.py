@@ -68,10 +68,6 @@ __all__ = ["install_signal_toggle", "SignalToggle"]
 # starts counting the time to its first checkpoint.
 _WAKE = object()
 
-# The timer each Collector mode arms (plop.sampling.MODES).
-_TIMERS = {"prof": "ITIMER_PROF", "virtual": "ITIMER_VIRTUAL",
-           "real": "ITIMER_REAL"}
-
 
 def _signal_number(signum):
     if isinstance(signum, compat.string_types):
@@ -241,13 +237,9 @@ class SignalToggle(object):
 
     @staticmethod
     def _disarm(c):
-        # A collector whose duration ran out has disarmed its timer itself;
-        # the timer may belong to someone else by now.
-        if c.stopped:
-            return
-        which = getattr(signal, _TIMERS.get(c.mode, ""), None)
-        if which is not None:
-            signal.setitimer(which, 0)
+        # The sampler uses no signal or timer of the program: stopping it
+        # is synchronous and leaves nothing pending.
+        c.stop()
 
     def _path(self):
         return (self.output.replace("{pid}", str(os.getpid()))

@@ -1,10 +1,8 @@
 /*
  * module.c: the plop._collector extension module: multi-phase
- * initialization (single-phase on 2.7, which has no PyModuleDef), the Sampler type (sampler.c), and _noop, a C signal
- * handler that does nothing, which the benchmark installs to measure what
- * the timer signal and CPython's dispatch of it cost by themselves, and
- * _call_in_main_thread, which lets Collector.start()/stop() be called from
- * any thread (signal.signal() works in the main thread only).
+ * initialization (single-phase on 2.7, which has no PyModuleDef), the
+ * Sampler type (sampler.c) and the name of the frame reader this build
+ * uses (frames.c).
  */
 #include <Python.h>
 
@@ -12,61 +10,7 @@
 #include "pycompat.h"
 #include "sampler.h"
 
-static PyObject *
-noop(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
-{
-    Py_RETURN_NONE;
-}
-COMPAT_FASTCALL_WRAPPER(noop)
-
-/* Runs in the main thread, holding the GIL, at a bytecode boundary. */
-static int
-run_in_main_thread(void *arg)
-{
-    PyObject *callable = arg;   /* the reference taken when scheduled */
-    PyObject *res = PyObject_CallObject(callable, NULL);
-    if (res == NULL) {
-        /* The Python side catches everything and hands it to the waiting
-         * thread; never raise into whatever code the main thread runs. */
-        PyErr_WriteUnraisable(callable);
-    }
-    Py_XDECREF(res);
-    Py_DECREF(callable);
-    return 0;
-}
-
-/*
- * _call_in_main_thread(callable): schedules callable() to run in the main
- * thread at its next bytecode boundary and returns at once.  This is
- * Py_AddPendingCall from an ordinary thread, which it is made for (never
- * from a signal handler: it takes a blocking lock since 3.8).  The main
- * thread must be running Python code, or be interrupted by a signal, for
- * the call to happen; the caller waits with a timeout.
- */
-static PyObject *
-call_in_main_thread(PyObject *module, PyObject *callable)
-{
-    if (!PyCallable_Check(callable)) {
-        PyErr_SetString(PyExc_TypeError, "expected a callable");
-        return NULL;
-    }
-    Py_INCREF(callable);
-    if (Py_AddPendingCall(run_in_main_thread, callable) < 0) {
-        Py_DECREF(callable);
-        PyErr_SetString(PyExc_RuntimeError,
-                        "cannot schedule a call in the main thread: "
-                        "CPython's pending-call queue is full");
-        return NULL;
-    }
-    Py_RETURN_NONE;
-}
-
 static PyMethodDef module_methods[] = {
-    {"_call_in_main_thread", call_in_main_thread, METH_O,
-     "_call_in_main_thread(callable): run callable() in the main thread "
-     "soon"},
-    {"_noop", COMPAT_METH_FASTCALL(noop),
-     "_noop(signum, frame): a signal handler that does nothing (benchmarks)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,81 +1,111 @@
 /*
  * sampler.c: the Sampler type, plop's sampling core.
  *
- * How a sample is taken (the design, and why):
+ * How a sample is taken (the design, and why; README "How sampling works"
+ * has the measurements behind it):
  *
- *   An interval timer (setitimer ITIMER_PROF, ITIMER_VIRTUAL or ITIMER_REAL)
- *   raises SIGPROF, SIGVTALRM or SIGALRM.  The Python-level handler of that
- *   signal, installed with signal.signal(), is the bound C method
- *   Sampler._sample.  So the handler that really runs in signal context is
- *   CPython's own, which only trips a flag (async-signal-safe); the eval
- *   loop then calls _sample at the next bytecode boundary, in the main
- *   thread, holding the GIL.  Nothing of ours runs in signal context, and
- *   Py_AddPendingCall, which takes a blocking lock since 3.8 and can
- *   deadlock in a handler, is never used.  The cost: a sample waits for a
- *   bytecode boundary, so a long C call holding the GIL delays it; the
- *   weighting below charges the delay to the stack that caused it.
+ *   start() creates the sampler's own native thread, which no signal of
+ *   the program reaches (it blocks every signal).  That thread creates a
+ *   POSIX timer on the mode's clock (the process CPU-time clock for 'prof'
+ *   and 'virtual', CLOCK_MONOTONIC for 'real') whose expirations are sent,
+ *   with SIGEV_THREAD_ID, as a real-time signal to the sampler thread
+ *   alone, which waits for it with sigwaitinfo(): the signal is never
+ *   delivered as a handler, reaches no other thread, and its number's
+ *   disposition stays the program's.  SIGPROF, SIGVTALRM, SIGALRM, the
+ *   interval timers (setitimer, alarm), pause() and the wakeup fd are all
+ *   left to the program, and a program thread blocked in a system call is
+ *   never interrupted (no EINTR).
  *
- *   _sample walks every thread state of the interpreter and reads each
- *   thread's frames (frames.c) into a scratch buffer of code object
- *   pointers (plus instruction offsets with lines=True), which is the key
- *   of the stack table (stacktab.c).  A stack already seen costs one hash
- *   and a compare: no allocation, no Python object.  Python objects are
- *   built only when stack_counts() is read.  The table holds a strong
- *   reference to every code object of its keys (taken when a key is new,
- *   dropped by reset() and dealloc), so a pointer in a key never dangles.
+ *   At each expiration the thread takes the GIL with its own thread state
+ *   (made by PyGILState_Ensure once, skipped in the walk) and, holding it,
+ *   walks every thread state of the interpreter, as sys._current_frames()
+ *   does, reading each thread's frames (frames.c) into a scratch buffer of
+ *   code object pointers (plus instruction offsets with lines=True), which
+ *   is the key of the stack table (stacktab.c).  A stack already seen
+ *   costs one hash and a compare: no allocation, no Python object.  Python
+ *   objects are built only when stack_counts() is read.  The table holds a
+ *   strong reference to every code object of its keys (taken when a key is
+ *   new, dropped by reset() and dealloc), so a pointer in a key never
+ *   dangles.  Every thread is sampled whatever the main thread does, and
+ *   start()/stop() work from any thread.
  *
- *   Weighting: a sample counts for the time that really elapsed.  In the
- *   CPU modes each thread is charged the CPU time its own clock advanced
- *   since the previous sample (threadclock.c), so an idle thread is
- *   charged nothing and a sample delayed by a long C call is charged the
- *   whole call; in real mode every thread running Python code is charged
- *   the wall time elapsed.  The charge is converted to whole intervals;
- *   each thread carries the remainder to its next sample.
+ *   Asking for the GIL is not free: a thread running Python code lets it
+ *   go only after the switch interval (sys.getswitchinterval(), 5 ms by
+ *   default), and a thread in a C call that holds the GIL only when the
+ *   call returns.  So samples can be late.  Their time is not lost (see
+ *   the weighting below), and item 3 of the design keeps it on the right
+ *   code: see resolve() below.
+ *
+ *   Weighting (threadclock.h states the rule): a sample counts for the
+ *   time that really elapsed.  In the CPU modes each thread is charged
+ *   the CPU time its own clock advanced since the previous sample, so an
+ *   idle thread is charged nothing and a late sample is charged the whole
+ *   delay; in real mode every thread running Python code is charged the
+ *   wall time elapsed.  Nothing from before start() or before a thread
+ *   was first seen is charged.  The charge is converted to whole
+ *   intervals; each thread carries the remainder to its next sample.
  *
  *   Bounds: at most max_stacks unique stacks (beyond, the weight goes to
  *   an overflow count reported as a stack of its own); at most max_depth
  *   frames per stack (the root-most frames beyond it are replaced by one
- *   truncation frame).
+ *   truncation frame).  Weight that could not be recorded for lack of
+ *   memory is counted apart (nomemory) and reported as a stack too, as
+ *   _lsprof keeps a flag for it.
  *
- *   start() refuses to take over a signal that already has a handler other
- *   than SIG_DFL or SIG_IGN, or a timer that is already armed; stop()
- *   disarms the timer and restores the previous handler.
- *
- *   Signals reach the main thread (sigforward.c), and the handler is
- *   installed without SA_RESTART, as CPython installs its own: a blocking
- *   call of the main thread (a join, a lock, a read, a sleep) must be
- *   interrupted for CPython to run the sampler, or nothing is sampled
- *   while the main thread waits, however busy the other threads are.
- *   CPython retries interrupted calls itself (PEP 475), so Python code
- *   never sees InterruptedError; C extensions that do not retry on EINTR
- *   may see it, as they would with any Python signal handler.
+ *   Lifetime: stop() (any thread) asks the thread to end and waits for it
+ *   without holding the GIL; start() registers stop() with atexit so the
+ *   thread never outlives the interpreter.  The thread does not survive
+ *   fork(): in the child the collector is stopped and emptied
+ *   (_after_fork_child) and can be started again.
  */
 #include "sampler.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
-#include <sys/time.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "frames.h"
+#include "gilreq.h"
 #include "pycompat.h"
-#include "sigforward.h"
 #include "stacktab.h"
 #include "threadclock.h"
+
+#ifndef sigev_notify_thread_id
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
+
+#if defined(Py_GIL_DISABLED)
+#error "plop does not support free-threaded CPython (Py_GIL_DISABLED) yet: build it for a CPython with the GIL"
+#endif
 
 enum sampler_mode { MODE_PROF, MODE_VIRTUAL, MODE_REAL };
 
 static const struct {
     const char *name;
-    int which;
-    int signum;
-    const char *which_name;
-    const char *signame;
+    clockid_t clock;
 } modes[] = {
-    [MODE_PROF] = {"prof", ITIMER_PROF, SIGPROF, "ITIMER_PROF", "SIGPROF"},
-    [MODE_VIRTUAL] = {"virtual", ITIMER_VIRTUAL, SIGVTALRM, "ITIMER_VIRTUAL",
-                      "SIGVTALRM"},
-    [MODE_REAL] = {"real", ITIMER_REAL, SIGALRM, "ITIMER_REAL", "SIGALRM"},
+    [MODE_PROF] = {"prof", CLOCK_PROCESS_CPUTIME_ID},
+    [MODE_VIRTUAL] = {"virtual", CLOCK_PROCESS_CPUTIME_ID},
+    [MODE_REAL] = {"real", CLOCK_MONOTONIC},
 };
+
+/*
+ * The real-time signal the timer sends to the sampler thread.  It is
+ * directed at that thread (SIGEV_THREAD_ID, pthread_kill), which keeps it
+ * blocked and takes it with sigwaitinfo, so no handler ever runs and the
+ * program's own use of the number is not disturbed.
+ */
+static int
+wake_signal(void)
+{
+    return SIGRTMAX - 3;
+}
 
 typedef struct {
     PyObject_HEAD
@@ -88,22 +118,30 @@ typedef struct {
     struct thread_clocks clocks;
     uintptr_t *buf;              /* scratch key, (max_depth + 1) * 2 words */
     uint64_t overflow;           /* counts that found no room in tab */
-    uint64_t samples;            /* calls of _sample that took a sample */
-    int64_t sample_time_ns;      /* time spent inside _sample */
+    uint64_t nomemory;           /* counts lost for lack of memory */
+    uint64_t samples;            /* sweeps that took a sample */
+    int64_t sample_time_ns;      /* time spent sampling, GIL held */
     int64_t timer_ns;            /* timer time since start() */
     int64_t duration_ns;         /* 0: unlimited */
-    int64_t last_wall_ns;
-    int running;                 /* timer armed, samples are taken */
-    int installed;               /* our handler is the signal's handler */
+    int64_t fail_allocs;         /* test hook: fail the next n table adds */
+    int running;                 /* samples are taken (GIL-protected) */
+    int expired;                 /* the duration ran out: the thread ends */
+    int starting;                /* start() waits for the thread */
     int busy;                    /* tab is being read or cleared */
-    PyObject *prev_handler;      /* strong; what stop() restores */
+    /* the sampler thread */
+    PyInterpreterState *interp;
+    pthread_t thread;
+    int thread_started;          /* thread exists and is not joined */
+    atomic_int stop_request;     /* read by the thread without the GIL */
+    PyThreadState *thread_ts;    /* the thread's own state, not sampled */
+    sem_t ready;                 /* the thread's timer is armed, or failed */
+    int thread_errno;            /* why the thread could not start */
+    PyObject *atexit_stop;       /* strong: the bound stop registered */
 } Sampler;
-
-/* thread_clock.last_ns of a thread that ran no Python code last time */
-#define CLOCK_STALE ((int64_t)-2)
 
 static const char overflow_name[] = "<overflow>";
 static const char truncated_name[] = "<truncated>";
+static const char nomemory_name[] = "<nomemory>";
 
 static inline size_t
 stride(const Sampler *self)
@@ -112,6 +150,38 @@ stride(const Sampler *self)
 }
 
 /* ------------------------------------------------------------ the sample */
+
+/* Adds `units` intervals to the stack in self->buf[0..n). */
+static void
+record(Sampler *self, size_t n, uint64_t units)
+{
+    struct stacktab_entry *e;
+    enum stacktab_result r;
+    if (self->fail_allocs > 0) {
+        self->fail_allocs--;
+        r = STACKTAB_NOMEM;
+    }
+    else {
+        r = stacktab_add(&self->tab, self->buf, n, units, &e);
+    }
+    switch (r) {
+    case STACKTAB_FOUND:
+        break;
+    case STACKTAB_NEW:
+        for (size_t i = 0; i < n; i += stride(self)) {
+            if (e->key[i] != FRAMES_TRUNCATED) {
+                Py_INCREF((PyObject *)e->key[i]);
+            }
+        }
+        break;
+    case STACKTAB_FULL:
+        self->overflow += units;
+        break;
+    case STACKTAB_NOMEM:
+        self->nomemory += units;
+        break;
+    }
+}
 
 /*
  * Charges `delta_ns` of thread time (plus its carry) to the thread's
@@ -130,314 +200,251 @@ charge(Sampler *self, PyThreadState *ts, struct thread_clock *tc,
     uint64_t units = (uint64_t)(total / self->interval_ns);
     tc->carry_ns = total % self->interval_ns;
     size_t n = frames_collect(ts, self->buf, self->max_depth, self->lines);
-    if (n == 0) {
-        return;
+    if (n > 0) {
+        record(self, n, units);
     }
-    struct stacktab_entry *e;
-    switch (stacktab_add(&self->tab, self->buf, n, units, &e)) {
-    case STACKTAB_FOUND:
-        break;
-    case STACKTAB_NEW:
-        for (size_t i = 0; i < n; i += stride(self)) {
-            if (e->key[i] != FRAMES_TRUNCATED) {
-                Py_INCREF((PyObject *)e->key[i]);
-            }
-        }
-        break;
-    case STACKTAB_FULL:
-    case STACKTAB_NOMEM:
-        self->overflow += units;
-        break;
-    }
-}
-
-static int sampler_disarm(Sampler *self);
-
-/* Records where every thread's CPU clock is, so start() charges from here. */
-static void
-baseline_clocks(Sampler *self)
-{
-    thread_clocks_sweep_begin(&self->clocks);
-    PyThreadState *ts = PyInterpreterState_ThreadHead(PyThreadState_Get()->interp);
-    for (size_t i = 0; ts; ts = PyThreadState_Next(ts), i++) {
-        if (ts->thread_id == 0) {
-            continue;
-        }
-        struct thread_clock *tc = thread_clocks_get(&self->clocks,
-                                                    ts->thread_id, ts, i);
-        if (tc) {
-            tc->last_ns = self->mode == MODE_REAL ? 0 : thread_cpu_ns(ts->thread_id);
-            tc->carry_ns = 0;
-        }
-    }
-    thread_clocks_sweep_end(&self->clocks);
 }
 
 /*
- * The signal handler, called by CPython's signal machinery in the main
- * thread with the GIL held.  Cost: per thread, one CPU clock read (CPU
- * modes) and, when the thread is charged, one walk of its frames and one
- * table lookup.  Never raises: a failure to restore the handler when the
- * duration runs out is reported as unraisable.
+ * One sweep over every thread but the sampler's own, GIL held.  Cost: per
+ * thread running Python, one CPU clock read (CPU modes) and, when it is
+ * charged, one walk of its frames and one table lookup; per known thread
+ * not running Python, one clock read.  Allocates nothing in the steady
+ * state (a new stack or a new thread allocates once).
  */
-static PyObject *
-sampler_sample(Sampler *self, PyObject *const *args, Py_ssize_t nargs)
+static void
+take_sample(Sampler *self)
 {
     if (!self->running || self->busy) {
-        Py_RETURN_NONE;
+        return;
     }
     self->busy = 1;
     int64_t t0 = wall_ns();
-    int64_t wall = t0 - self->last_wall_ns;
-    int64_t timer_delta = self->mode == MODE_REAL ? wall : 0;
-    self->last_wall_ns = t0;
+    int64_t timer_delta = 0;
+    int64_t wall_delta = 0;
 
     thread_clocks_sweep_begin(&self->clocks);
-    PyThreadState *ts = PyInterpreterState_ThreadHead(PyThreadState_Get()->interp);
+    PyThreadState *ts = PyInterpreterState_ThreadHead(self->interp);
     for (size_t i = 0; ts; ts = PyThreadState_Next(ts), i++) {
         /* 0: a thread state whose thread has not started yet (3.12+) */
-        if (ts->thread_id == 0) {
+        if (ts == self->thread_ts || ts->thread_id == 0
+            || !frames_active(ts)) {
             continue;
         }
-        struct thread_clock *tc = thread_clocks_get(&self->clocks,
-                                                    ts->thread_id, ts, i);
-        if (tc == NULL) {
-            continue;
-        }
-        /*
-         * A thread running no Python code cannot be charged, so its clock
-         * is not read (a system call each); the CPU it spends in C until it
-         * runs Python again is not charged to the stack it comes back to.
-         */
-        if (!frames_active(ts)) {
-            tc->last_ns = CLOCK_STALE;
-            tc->carry_ns = 0;
-            continue;
-        }
-        int64_t delta = wall;
-        if (self->mode != MODE_REAL) {
-            int64_t cpu = thread_cpu_ns(ts->thread_id);
-            if (cpu < 0) {
-                continue;
-            }
-            if (tc->last_ns == CLOCK_STALE) {
-                delta = 0;
-            }
-            else if (tc->last_ns < 0 || cpu < tc->last_ns) {
-                /*
-                 * A thread first seen now started after the previous
-                 * sample: all its CPU time is new.  A clock that went
-                 * backwards is a new thread that reuses a finished
-                 * thread's id.
-                 */
-                delta = cpu;
+        struct thread_clock *tc;
+        int64_t delta;
+        switch (thread_clocks_see(&self->clocks, ts->thread_id, i, t0,
+                                  &delta, &tc)) {
+        case THREAD_CLOCK_CHARGE:
+            if (self->mode == MODE_REAL) {
+                if (delta > wall_delta) {
+                    wall_delta = delta;
+                }
             }
             else {
-                delta = cpu - tc->last_ns;
+                timer_delta += delta;
             }
-            tc->last_ns = cpu;
-            timer_delta += delta;
+            charge(self, ts, tc, delta);
+            break;
+        case THREAD_CLOCK_NOMEM:
+            self->nomemory++;
+            break;
+        case THREAD_CLOCK_NEW:
+        case THREAD_CLOCK_AGAIN:
+            break;
         }
-        charge(self, ts, tc, delta);
     }
-    thread_clocks_sweep_end(&self->clocks);
+    thread_clocks_sweep_end(&self->clocks, t0);
 
-    self->timer_ns += timer_delta;
+    self->timer_ns += self->mode == MODE_REAL ? wall_delta : timer_delta;
     self->samples++;
     if (self->duration_ns && self->timer_ns >= self->duration_ns) {
-        if (sampler_disarm(self) < 0) {
-            PyErr_WriteUnraisable((PyObject *)self);
-        }
+        self->running = 0;
+        self->expired = 1;
     }
     self->sample_time_ns += wall_ns() - t0;
     self->busy = 0;
+}
+
+/*
+ * _sample(): one sweep in the calling thread (whose own stack is sampled
+ * too), for the benchmark and tests that drive the clock rule step by
+ * step; needs start(_arm=False).
+ */
+static PyObject *
+sampler_sample(Sampler *self, PyObject *unused)
+{
+    take_sample(self);
     Py_RETURN_NONE;
 }
-COMPAT_FASTCALL_WRAPPER(sampler_sample)
 
-/* ------------------------------------------------------------ start/stop */
+/* ------------------------------------------------------------ the thread */
 
-/* Nonzero when handler is the _sample method of some Sampler. */
 static int
-is_sampler_handler(PyObject *handler)
+arm_timer(timer_t timer, int64_t interval_ns)
 {
-    return PyCFunction_Check(handler)
-           && PyCFunction_GET_FUNCTION(handler)
-                  == COMPAT_FASTCALL_FUNC(sampler_sample);
+    struct itimerspec its;
+    its.it_interval.tv_sec = (time_t)(interval_ns / 1000000000);
+    its.it_interval.tv_nsec = (long)(interval_ns % 1000000000);
+    its.it_value = its.it_interval;
+    return timer_settime(timer, 0, &its, NULL);
 }
 
 /*
- * signal.signal and signal.getsignal as they were when first needed: the
- * command line replaces signal.signal in the profiled program by a guard
- * that refuses the sampling signal, which must not stop us restoring it.
- * Strong references, kept for the life of the process.
+ * The sampler thread.  Blocks in sigwaitinfo() until the timer (or stop())
+ * sends the wake signal, then takes a sample holding the GIL.  Reads
+ * stop_request without the GIL; everything else of self only with it.
  */
-static PyObject *signal_signal, *signal_getsignal;
-
-static int
-load_signal_funcs(void)
+static void *
+sampler_thread(void *arg)
 {
-    if (signal_signal && signal_getsignal) {
-        return 0;
-    }
-    PyObject *mod = PyImport_ImportModule("signal");
-    if (mod == NULL) {
-        return -1;
-    }
-    if (signal_signal == NULL) {
-        signal_signal = PyObject_GetAttrString(mod, "signal");
-    }
-    if (signal_getsignal == NULL) {
-        signal_getsignal = PyObject_GetAttrString(mod, "getsignal");
-    }
-    Py_DECREF(mod);
-    return signal_signal && signal_getsignal ? 0 : -1;
-}
+    Sampler *self = arg;
+    sigset_t wake;
+    sigemptyset(&wake);
+    sigaddset(&wake, wake_signal());
 
-/* signal.signal(signum, handler): returns the previous handler (new ref). */
-static PyObject *
-set_handler(int signum, PyObject *handler)
-{
-    if (load_signal_funcs() < 0) {
+    struct sigevent sev;
+    memset(&sev, 0, sizeof(sev));
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = wake_signal();
+    sev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
+    timer_t timer;
+    if (timer_create(modes[self->mode].clock, &sev, &timer) != 0) {
+        self->thread_errno = errno;
+        sem_post(&self->ready);
         return NULL;
     }
-    return PyObject_CallFunction(signal_signal, "iO", signum, handler);
-}
-
-static PyObject *
-get_handler(int signum)
-{
-    if (load_signal_funcs() < 0) {
+    /* start() waits without the GIL: the thread state exists before the
+       first tick, or the first sample would wait for the GIL as long as
+       the program holds it and be charged to the code after */
+    PyGILState_STATE gil = PyGILState_Ensure();
+    self->thread_ts = PyThreadState_Get();
+    PyThreadState *own = PyEval_SaveThread();
+    if (arm_timer(timer, self->interval_ns) != 0) {
+        self->thread_errno = errno;
+        timer_delete(timer);
+        PyEval_RestoreThread(own);
+        self->thread_ts = NULL;
+        PyGILState_Release(gil);
+        sem_post(&self->ready);
         return NULL;
     }
-    return PyObject_CallFunction(signal_getsignal, "i", signum);
-}
-
-/* Nonzero when h is signal.SIG_DFL or signal.SIG_IGN (ints, or Handlers). */
-static int
-is_default_handler(PyObject *h)
-{
-    if (!compat_int_check(h)) {
-        return 0;
-    }
-    long v = PyLong_AsLong(h);
-    if (v == -1 && PyErr_Occurred()) {
-        PyErr_Clear();
-        return 0;
-    }
-    return v == (long)(intptr_t)SIG_DFL || v == (long)(intptr_t)SIG_IGN;
-}
-
-/*
- * Checks that the signal and the timer are free for us: no Python handler
- * of someone else, no C handler installed outside Python, no timer armed.
- */
-static int
-check_free(Sampler *self, PyObject *current)
-{
-    const char *sig = modes[self->mode].signame;
-    if (is_sampler_handler(current)) {
-        PyErr_Format(PyExc_RuntimeError,
-                     "signal '%s' is already used by another plop collector "
-                     "(mode '%s')", sig, modes[self->mode].name);
-        return -1;
-    }
-    if (current == Py_None) {
-        struct sigaction sa;
-        if (sigaction(modes[self->mode].signum, NULL, &sa) == 0
-            && sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN) {
-            PyErr_Format(PyExc_RuntimeError,
-                         "signal '%s' has a handler installed outside Python; "
-                         "plop will not replace it (use another mode)", sig);
-            return -1;
+    sem_post(&self->ready);
+    for (;;) {
+        siginfo_t si;
+        if (sigwaitinfo(&wake, &si) < 0) {
+            continue;           /* EINTR: a stopped-and-continued process */
+        }
+        if (atomic_load(&self->stop_request)) {
+            break;
+        }
+        gil_request_drop(self->interp);
+        PyEval_RestoreThread(own);
+        take_sample(self);
+        int done = self->expired;
+        PyEval_SaveThread();
+        if (done) {
+            break;
         }
     }
-    else if (!is_default_handler(current)) {
-        compat_err_format(PyExc_RuntimeError,
-                     "signal '%s' already has a handler (%R); plop will not "
-                     "replace it (use another mode, or remove the handler)",
-                     sig, current);
-        return -1;
-    }
-    struct itimerval it;
-    if (getitimer(modes[self->mode].which, &it) == 0
-        && (it.it_value.tv_sec || it.it_value.tv_usec)) {
-        PyErr_Format(PyExc_RuntimeError,
-                     "timer '%s' is already armed by the program; plop will "
-                     "not take it over (use another mode)",
-                     modes[self->mode].which_name);
-        return -1;
-    }
-    return 0;
+    timer_delete(timer);
+    PyEval_RestoreThread(own);
+    self->thread_ts = NULL;
+    PyGILState_Release(gil);
+    return NULL;
 }
 
-static int
-arm(Sampler *self, double seconds)
+/*
+ * Ends the sampler thread and waits for it, GIL released while waiting
+ * (the thread needs the GIL to finish).  Called with the GIL held.
+ */
+static void
+join_thread(Sampler *self)
 {
-    struct itimerval it;
-    int64_t us = (int64_t)(seconds * 1e6);
-    if (seconds > 0 && us < 1) {
-        us = 1;
+    if (!self->thread_started) {
+        return;
     }
-    it.it_interval.tv_sec = (time_t)(us / 1000000);
-    it.it_interval.tv_usec = (suseconds_t)(us % 1000000);
-    it.it_value = it.it_interval;
-    if (setitimer(modes[self->mode].which, &it, NULL) != 0) {
+    atomic_store(&self->stop_request, 1);
+    pthread_kill(self->thread, wake_signal());
+    pthread_t t = self->thread;
+    Py_BEGIN_ALLOW_THREADS
+    pthread_join(t, NULL);
+    Py_END_ALLOW_THREADS
+    self->thread_started = 0;
+    atomic_store(&self->stop_request, 0);
+}
+
+/* Starts the thread; 0, or -1 with an exception set. */
+static int
+launch_thread(Sampler *self)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    self->thread_errno = 0;
+    atomic_store(&self->stop_request, 0);
+    /* the thread inherits the mask: no signal of the program reaches it */
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int rc = pthread_create(&self->thread, NULL, sampler_thread, self);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        errno = rc;
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
+    self->thread_started = 1;
+    int r;
+    Py_BEGIN_ALLOW_THREADS
+    while ((r = sem_wait(&self->ready)) != 0 && errno == EINTR) {
+    }
+    Py_END_ALLOW_THREADS
+    if (self->thread_errno) {
+        Py_BEGIN_ALLOW_THREADS
+        pthread_join(self->thread, NULL);
+        Py_END_ALLOW_THREADS
+        self->thread_started = 0;
+        errno = self->thread_errno;
         PyErr_SetFromErrno(PyExc_OSError);
         return -1;
     }
     return 0;
 }
 
-/*
- * Stops sampling: disarms the timer, then restores the previous handler.
- * The timer is off even when restoring fails (e.g. stop() called from
- * another thread, which signal.signal() refuses); a later stop() from the
- * main thread retries.
- */
+/* atexit.register(self.stop) / atexit.unregister; 0 or -1 with exception. */
 static int
-sampler_disarm(Sampler *self)
+atexit_call(Sampler *self, const char *method)
 {
-    if (self->running) {
-        self->running = 0;
-        if (arm(self, 0) < 0) {
-            return -1;
-        }
-        sigforward_quiesce(modes[self->mode].signum);
+    PyObject *mod = PyImport_ImportModule("atexit");
+    if (mod == NULL) {
+        return -1;
     }
-    if (self->installed) {
-        PyObject *cur = get_handler(modes[self->mode].signum);
-        if (cur == NULL) {
-            return -1;
-        }
-        /*
-         * Someone installed another handler while we ran: it is theirs
-         * now, and restoring ours over it would break their program.
-         */
-        int ours = is_sampler_handler(cur)
-                   && PyCFunction_GET_SELF(cur) == (PyObject *)self;
-        Py_DECREF(cur);
-        if (ours) {
-            PyObject *prev = set_handler(modes[self->mode].signum,
-                                         self->prev_handler
-                                             ? self->prev_handler
-                                             : Py_None);
-            if (prev == NULL) {
-                return -1;
-            }
-            Py_DECREF(prev);
-        }
-        self->installed = 0;
-        Py_CLEAR(self->prev_handler);
-    }
-    return 0;
+    PyObject *r = PyObject_CallMethod(mod, method, "O", self->atexit_stop);
+    Py_DECREF(mod);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
+}
+
+/* Baselines every thread's clock, so start() charges from here. */
+static void
+baseline_clocks(Sampler *self)
+{
+    thread_clocks_release(&self->clocks);
+    int busy = self->busy, running = self->running;
+    uint64_t samples = self->samples;
+    int64_t sample_time_ns = self->sample_time_ns;
+    self->busy = 0;
+    self->running = 1;
+    take_sample(self);          /* every thread is new: charges nothing */
+    self->samples = samples;
+    self->sample_time_ns = sample_time_ns;
+    self->running = running;
+    self->busy = busy;
 }
 
 static PyObject *
 sampler_start(Sampler *self, PyObject *args, PyObject *kwargs)
 {
-    /* _arm=False: everything but the timer, for benchmarks that call
-       _sample directly */
+    /* _arm=False: everything but the thread, for benchmarks and tests that
+       call _sample directly */
     static char *kwlist[] = {"duration", "_arm", NULL};
     PyObject *duration_obj = Py_None;
     int do_arm = 1;
@@ -459,63 +466,53 @@ sampler_start(Sampler *self, PyObject *args, PyObject *kwargs)
         }
         duration_ns = (int64_t)(d * 1e9);
     }
-    if (self->running) {
+    if (self->running || self->starting) {
         PyErr_SetString(PyExc_RuntimeError, "collector is already running");
         return NULL;
     }
-    int signum = modes[self->mode].signum;
-    if (!self->installed) {
-        PyObject *current = get_handler(signum);
-        if (current == NULL) {
-            return NULL;
-        }
-        int bad = check_free(self, current);
-        Py_DECREF(current);
-        if (bad) {
-            return NULL;
-        }
-        PyObject *handler = PyObject_GetAttrString((PyObject *)self, "_sample");
-        if (handler == NULL) {
-            return NULL;
-        }
-        PyObject *prev = set_handler(signum, handler);
-        Py_DECREF(handler);
-        if (prev == NULL) {
-            return NULL;
-        }
-        self->prev_handler = prev;
-        self->installed = 1;
-        if (sigforward_install(signum) < 0) {
-            PyErr_SetFromErrno(PyExc_OSError);
-            if (sampler_disarm(self) < 0) {
-                PyErr_WriteUnraisable((PyObject *)self);
+    /* a thread that ended by itself (duration) is joined first */
+    join_thread(self);
+    self->interp = PyThreadState_Get()->interp;
+    self->timer_ns = 0;
+    self->duration_ns = duration_ns;
+    self->expired = 0;
+    if (do_arm) {
+        if (self->atexit_stop == NULL) {
+            self->atexit_stop = PyObject_GetAttrString((PyObject *)self,
+                                                       "stop");
+            if (self->atexit_stop == NULL
+                || atexit_call(self, "register") < 0) {
+                Py_CLEAR(self->atexit_stop);
+                return NULL;
             }
+        }
+        self->starting = 1;
+        int rc = launch_thread(self);
+        self->starting = 0;
+        if (rc < 0) {
             return NULL;
         }
     }
     baseline_clocks(self);
-    self->last_wall_ns = wall_ns();
-    self->timer_ns = 0;
-    self->duration_ns = duration_ns;
     self->running = 1;
-    if (do_arm && arm(self, self->interval) < 0) {
-        PyObject *type, *value, *tb;
-        self->running = 0;
-        PyErr_Fetch(&type, &value, &tb);
-        if (sampler_disarm(self) < 0) {
-            PyErr_Clear();
-        }
-        PyErr_Restore(type, value, tb);
-        return NULL;
-    }
     Py_RETURN_NONE;
 }
 
+/*
+ * Stops sampling, from any thread: no sample is taken after it returns.
+ * Waits for the sampler thread to end (at most one sample's time).
+ */
 static PyObject *
 sampler_stop(Sampler *self, PyObject *unused)
 {
-    if (sampler_disarm(self) < 0) {
-        return NULL;
+    self->running = 0;
+    join_thread(self);
+    if (self->atexit_stop != NULL) {
+        int rc = atexit_call(self, "unregister");
+        Py_CLEAR(self->atexit_stop);
+        if (rc < 0) {
+            return NULL;
+        }
     }
     Py_RETURN_NONE;
 }
@@ -556,6 +553,7 @@ sampler_reset(Sampler *self, PyObject *unused)
     struct stacktab old = self->tab;
     stacktab_init(&self->tab, old.max_entries);
     self->overflow = 0;
+    self->nomemory = 0;
     self->samples = 0;
     self->sample_time_ns = 0;
     release_table(&old, stride(self));
@@ -568,11 +566,20 @@ plop_frame(const char *name)
     return Py_BuildValue("(sis)", "<plop>", 0, name);
 }
 
-/* (co_filename, line, co_name): new reference. */
+/*
+ * (co_filename, line, name): new reference.  The name is co_qualname where
+ * the interpreter has one (3.11+: 'Worker.run'), so two methods of one
+ * name in one file stay apart; co_name before.
+ */
 static PyObject *
 code_frame(PyCodeObject *co, int line)
 {
-    return Py_BuildValue("(OiO)", co->co_filename, line, co->co_name);
+#if PY_VERSION_HEX >= 0x030B0000
+    PyObject *name = co->co_qualname;
+#else
+    PyObject *name = co->co_name;
+#endif
+    return Py_BuildValue("(OiO)", co->co_filename, line, name);
 }
 
 /* The frame tuple for key words at e->key[i]; new reference. */
@@ -632,6 +639,24 @@ dict_add(PyObject *dict, PyObject *key, uint64_t n)
     return rc;
 }
 
+/* dict[((<plop>, 0, name),)] += n when n > 0 */
+static int
+add_plop_stack(PyObject *dict, const char *name, uint64_t n)
+{
+    if (n == 0) {
+        return 0;
+    }
+    PyObject *f = plop_frame(name);
+    if (f == NULL) {
+        return -1;
+    }
+    PyObject *stack = PyTuple_Pack(1, f);
+    Py_DECREF(f);
+    int rc = stack ? dict_add(dict, stack, n) : -1;
+    Py_XDECREF(stack);
+    return rc;
+}
+
 static PyObject *
 build_counts(Sampler *self)
 {
@@ -662,17 +687,9 @@ build_counts(Sampler *self)
         }
         Py_CLEAR(stack);
     }
-    if (self->overflow) {
-        PyObject *f = plop_frame(overflow_name);
-        if (f == NULL) {
-            goto error;
-        }
-        stack = PyTuple_Pack(1, f);
-        Py_DECREF(f);
-        if (stack == NULL || dict_add(dict, stack, self->overflow) < 0) {
-            goto error;
-        }
-        Py_CLEAR(stack);
+    if (add_plop_stack(dict, overflow_name, self->overflow) < 0
+        || add_plop_stack(dict, nomemory_name, self->nomemory) < 0) {
+        goto error;
     }
     Py_DECREF(cache);
     return dict;
@@ -699,18 +716,29 @@ sampler_stack_counts(Sampler *self, PyObject *unused)
 }
 
 /*
- * After fork(), in the child: the timer is not inherited, and the parent's
- * samples and thread clocks mean nothing here.  Stops, restores the
- * handler and empties the table, so the child can start afresh.
+ * After fork(), in the child: neither the sampler thread nor its timer
+ * exists here (CPython deleted the thread's state), and the parent's
+ * samples and thread clocks mean nothing.  Forgets the thread without
+ * joining it, unregisters the atexit stop and empties the table, so the
+ * child can start afresh.
  */
 static PyObject *
 sampler_after_fork_child(Sampler *self, PyObject *unused)
 {
     self->running = 0;
     self->busy = 0;
+    self->thread_started = 0;
+    self->thread_ts = NULL;
+    atomic_store(&self->stop_request, 0);
+    sem_destroy(&self->ready);
+    sem_init(&self->ready, 0, 0);
     thread_clocks_release(&self->clocks);
-    if (sampler_disarm(self) < 0) {
-        return NULL;
+    if (self->atexit_stop != NULL) {
+        int rc = atexit_call(self, "unregister");
+        Py_CLEAR(self->atexit_stop);
+        if (rc < 0) {
+            return NULL;
+        }
     }
     return sampler_reset(self, NULL);
 }
@@ -764,7 +792,8 @@ sampler_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->lines = lines;
     self->max_depth = (size_t)max_depth;
     stacktab_init(&self->tab, (size_t)max_stacks);
-    thread_clocks_init(&self->clocks);
+    thread_clocks_init(&self->clocks, mode == MODE_REAL);
+    sem_init(&self->ready, 0, 0);
     self->buf = PyMem_Malloc(((size_t)max_depth + 1) * 2 * sizeof(uintptr_t));
     if (self->buf == NULL) {
         Py_DECREF(self);
@@ -777,13 +806,12 @@ static void
 sampler_dealloc(Sampler *self)
 {
     PyTypeObject *tp = Py_TYPE(self);
-    if (self->running) {
-        self->running = 0;
-        struct itimerval off;
-        memset(&off, 0, sizeof(off));
-        setitimer(modes[self->mode].which, &off, NULL);
-    }
-    Py_CLEAR(self->prev_handler);
+    /* a running thread keeps self alive through atexit_stop, so only one
+       that ended by itself (duration) can be left to join here */
+    self->running = 0;
+    join_thread(self);
+    Py_CLEAR(self->atexit_stop);
+    sem_destroy(&self->ready);
     struct stacktab old = self->tab;
     stacktab_init(&self->tab, 0);
     release_table(&old, stride(self));
@@ -824,6 +852,29 @@ get_overflow(Sampler *self, void *unused)
 }
 
 static PyObject *
+get_nomemory(Sampler *self, void *unused)
+{
+    return PyLong_FromUnsignedLongLong(self->nomemory);
+}
+
+static PyObject *
+get_fail_allocs(Sampler *self, void *unused)
+{
+    return PyLong_FromLongLong(self->fail_allocs);
+}
+
+static int
+set_fail_allocs(Sampler *self, PyObject *value, void *unused)
+{
+    long long n = value ? PyLong_AsLongLong(value) : 0;
+    if (n == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    self->fail_allocs = n;
+    return 0;
+}
+
+static PyObject *
 get_unique_stacks(Sampler *self, void *unused)
 {
     return PyLong_FromSize_t(self->tab.len);
@@ -833,19 +884,13 @@ static PyObject *
 get_total(Sampler *self, void *unused)
 {
     return PyLong_FromUnsignedLongLong(stacktab_total(&self->tab)
-                                       + self->overflow);
+                                       + self->overflow + self->nomemory);
 }
 
 static PyObject *
 get_mode(Sampler *self, void *unused)
 {
     return compat_str_from_string(modes[self->mode].name);
-}
-
-static PyObject *
-get_signum(Sampler *self, void *unused)
-{
-    return PyLong_FromLong(modes[self->mode].signum);
 }
 
 static PyObject *
@@ -879,15 +924,19 @@ static PyGetSetDef sampler_getset[] = {
      "seconds spent inside the sampler", NULL},
     {"timer_time", (getter)get_timer_time, NULL,
      "seconds of timer time (CPU or wall) since start()", NULL},
-    {"running", (getter)get_running, NULL, "the timer is armed", NULL},
+    {"running", (getter)get_running, NULL, "samples are being taken", NULL},
     {"overflow", (getter)get_overflow, NULL,
      "counts that found no room (max_stacks reached)", NULL},
+    {"nomemory", (getter)get_nomemory, NULL,
+     "counts lost because memory ran out in the sampler", NULL},
+    {"_fail_allocs", (getter)get_fail_allocs, (setter)set_fail_allocs,
+     "test hook: the next n additions to the table fail as out of memory",
+     NULL},
     {"unique_stacks", (getter)get_unique_stacks, NULL,
      "number of distinct stacks stored", NULL},
     {"total_counts", (getter)get_total, NULL,
-     "sum of every count, overflow included", NULL},
+     "sum of every count, overflow and nomemory included", NULL},
     {"mode", (getter)get_mode, NULL, NULL, NULL},
-    {"signum", (getter)get_signum, NULL, NULL, NULL},
     {"interval", (getter)get_interval, NULL, NULL, NULL},
     {"lines", (getter)get_lines, NULL, NULL, NULL},
     {"max_stacks", (getter)get_max_stacks, NULL, NULL, NULL},
@@ -898,16 +947,16 @@ static PyGetSetDef sampler_getset[] = {
 static PyMethodDef sampler_methods[] = {
     {"start", (PyCFunction)(void (*)(void))sampler_start,
      METH_VARARGS | METH_KEYWORDS,
-     "start(duration=None): install the handler and arm the timer"
-     " (_arm=False: all but the timer, for benchmarks)"},
+     "start(duration=None): start the sampler thread"
+     " (_arm=False: all but the thread, for benchmarks and tests)"},
     {"stop", (PyCFunction)sampler_stop, METH_NOARGS,
-     "stop(): disarm the timer and restore the previous handler"},
+     "stop(): stop sampling and end the sampler thread (any thread)"},
     {"reset", (PyCFunction)sampler_reset, METH_NOARGS,
      "reset(): forget every sample"},
     {"stack_counts", (PyCFunction)sampler_stack_counts, METH_NOARGS,
      "stack_counts(): a new dict {stack: count}"},
-    {"_sample", COMPAT_METH_FASTCALL(sampler_sample),
-     "_sample(signum, frame): the signal handler"},
+    {"_sample", (PyCFunction)sampler_sample, METH_NOARGS,
+     "_sample(): one sweep in the calling thread (benchmarks, tests)"},
     {"_after_fork_child", (PyCFunction)sampler_after_fork_child, METH_NOARGS,
      "_after_fork_child(): forget everything inherited from the parent"},
     {NULL, NULL, 0, NULL},

@@ -30,6 +30,7 @@ INTERVAL = 0.005
 # ends it (or `END` says how to end by itself).
 PROG = textwrap.dedent("""\
     import os, signal, sys, time
+    T0 = time.thread_time()   # plop charges nothing from before start()
 
     def work(sec):
         end = time.thread_time() + sec
@@ -55,7 +56,7 @@ PROG = textwrap.dedent("""\
             sys.stdout.write("child %d\\n" % os.WTERMSIG(status))
             sys.stdout.flush()
         work(float(os.environ.get("BURN", "0.3")))
-        sys.stdout.write("ready %.6f\\n" % time.thread_time())
+        sys.stdout.write("ready %.6f\\n" % (time.thread_time() - T0))
         sys.stdout.flush()
         end = os.environ.get("END", "")
         if end.startswith("_exit"):

@@ -46,14 +46,24 @@ def timed(fn, *args, **kw):
     return clock() - t
 
 
+def short(name):
+    """The function's own name: frames carry co_qualname on 3.11+
+    ('Worker.run', 'test.<locals>.f'), co_name before."""
+    return name.rsplit(".", 1)[-1]
+
+
+def names_of(stack):
+    return [short(f[2]) for f in stack]
+
+
 def attribute(stack_counts, names):
     """Counts per name: each stack goes to its leaf-most frame whose
     function name is in `names` (stacks with none are left out)."""
     out = dict.fromkeys(names, 0)
     for stack, n in stack_counts.items():
         for _, _, name in stack:
-            if name in out:
-                out[name] += n
+            if short(name) in out:
+                out[short(name)] += n
                 break
     return out
 
@@ -98,11 +108,13 @@ class ApiTest(unittest.TestCase):
         leafy = [s for s in counts if s[0][2] == "burn"]
         self.assertTrue(leafy)
         self.assertEqual(leafy[0][1][2], "fa")
+        if sys.version_info >= (3, 11):
+            self.assertIn("ApiTest.test_round_trip_of_plop_format",
+                          [f[2] for f in leafy[0]])
         self.assertEqual(leafy[0][0][0], os.path.abspath(__file__)
                          if os.path.isabs(leafy[0][0][0]) else __file__)
         self.assertEqual(leafy[0][0][1], burn.__code__.co_firstlineno)
-        self.assertIn("test_round_trip_of_plop_format",
-                      [f[2] for f in leafy[0]])
+        self.assertIn("test_round_trip_of_plop_format", names_of(leafy[0]))
 
     def test_start_stop_start_and_reset(self):
         c = Collector(interval=0.005, mode="prof")
@@ -119,7 +131,7 @@ class ApiTest(unittest.TestCase):
         fb(0.05)
         c.stop()
         self.assertGreater(c.samples_taken, first)
-        names = set(f[2] for s in c.stack_counts for f in s)
+        names = set(short(f[2]) for s in c.stack_counts for f in s)
         self.assertTrue({"fa", "fb"} <= names)
         self.assertGreater(c.sample_time, 0)
         c.reset()
@@ -184,13 +196,16 @@ class ApiTest(unittest.TestCase):
         try:
             with self.assertRaisesRegex(RuntimeError, "already running"):
                 c.start()
+            # collectors are independent: each has its own thread
             other = Collector(mode="prof")
-            with self.assertRaisesRegex(RuntimeError, "another plop"):
-                other.start()
-            # another mode uses another signal: fine
+            other.start()
             real = Collector(mode="real")
             real.start()
+            burn(0.05)
             real.stop()
+            other.stop()
+            self.assertGreater(other.samples_taken, 0)
+            self.assertGreater(real.samples_taken, 0)
         finally:
             c.stop()
         assert_clean(self)
@@ -205,32 +220,6 @@ class ApiTest(unittest.TestCase):
         # 0.05 s of CPU at 5 ms is ~10 counts; the last sample may be late
         self.assertGreater(total, 3)
         self.assertLess(total, 30)
-
-    def test_refuses_foreign_handler(self):
-        def mine(signum, frame):
-            pass
-        old = signal.signal(signal.SIGPROF, mine)
-        try:
-            c = Collector(mode="prof")
-            with self.assertRaisesRegex(RuntimeError, "already has a handler"):
-                c.start()
-            self.assertIs(signal.getsignal(signal.SIGPROF), mine)
-            self.assertTrue(c.stopped)
-        finally:
-            signal.signal(signal.SIGPROF, old)
-
-    def test_refuses_armed_timer(self):
-        old = signal.signal(signal.SIGALRM, signal.SIG_IGN)
-        signal.setitimer(signal.ITIMER_REAL, 100.0)
-        try:
-            c = Collector(mode="real")
-            with self.assertRaisesRegex(RuntimeError, "already armed"):
-                c.start()
-            self.assertIs(signal.getsignal(signal.SIGALRM), signal.SIG_IGN)
-            self.assertGreater(signal.getitimer(signal.ITIMER_REAL)[0], 50)
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, old)
 
     def test_start_and_stop_from_another_thread(self):
         # A web request thread asks for a profile while the main thread
@@ -260,64 +249,77 @@ class ApiTest(unittest.TestCase):
         self.assertIn("burn", repr(c.stack_counts))
         assert_clean(self)
 
-    def test_start_from_another_thread_while_main_is_blocked(self):
-        # The main thread sits in a lock (no bytecode, no signal): the
-        # request times out with a clear error, and the call left queued
-        # does nothing when the main thread wakes up later.
-        from plop import sampling as mod
-        c = Collector(mode="prof")
-        errors = []
+    def test_start_and_stop_from_a_thread_while_main_is_blocked(self):
+        # The main thread sits in a lock (no bytecode): another thread
+        # starts the collector, burns CPU, and stops it; its samples are
+        # taken, and once stop() returns the sampler thread is gone.
+        c = Collector(interval=0.002, mode="prof")
+        tasks0 = len(os.listdir("/proc/self/task"))
+        log = []
         release = threading.Event()
 
         def other():
-            # Let the main thread get into release.wait() first: a call
-            # queued while it still runs bytecode would simply run.
-            time.sleep(0.3)
             try:
-                c.start()
-            except RuntimeError as e:
-                errors.append(str(e))
+                c.start(duration=None)
+                log.append(len(os.listdir("/proc/self/task")))
+                burn(0.2)
+                c.stop()
+                log.append(len(os.listdir("/proc/self/task")))
+                log.append(c.samples_taken)
+                burn(0.05)
+                log.append(c.samples_taken)
             finally:
                 release.set()
-        saved = mod.MAIN_THREAD_TIMEOUT
-        mod.MAIN_THREAD_TIMEOUT = 0.3
-        try:
-            t = threading.Thread(target=other)
-            t.start()
-            release.wait()
-            t.join()
-        finally:
-            mod.MAIN_THREAD_TIMEOUT = saved
-        burn(0.05)      # the main thread runs the cancelled call now
-        c.stop()        # in case it started after all (the test fails)
-        self.assertEqual(len(errors), 1)
-        self.assertIn("main thread", errors[0])
-        self.assertTrue(c.stopped)
+        t = threading.Thread(target=other)
+        t.start()
+        release.wait()
+        t.join()
+        self.assertEqual(log[0], tasks0 + 2)    # `other` and the sampler
+        self.assertEqual(log[1], tasks0 + 1)    # the sampler has ended
+        self.assertGreater(log[2], 20)
+        self.assertEqual(log[3], log[2])        # nothing after stop()
+        self.assertGreater(attribute(c.stack_counts, ["other"])["other"], 50)
         assert_clean(self)
 
-    def test_stop_leaves_a_handler_installed_later(self):
-        def mine(signum, frame):
-            pass
-        c = Collector(mode="real", interval=0.01)
-        c.start()
-        try:
-            signal.signal(signal.SIGALRM, mine)
-            c.stop()
-            self.assertIs(signal.getsignal(signal.SIGALRM), mine)
-            self.assertEqual(signal.getitimer(signal.ITIMER_REAL), (0.0, 0.0))
-        finally:
-            signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    def test_program_keeps_its_signals_and_timers(self):
+        # SIGPROF, SIGVTALRM, SIGALRM and their interval timers stay the
+        # program's in every mode: its handlers stay installed and get
+        # exactly their own ticks.
+        for mode in ("prof", "virtual", "real"):
+            got = []
 
-    def test_restores_sig_ign(self):
-        old = signal.signal(signal.SIGVTALRM, signal.SIG_IGN)
-        try:
-            c = Collector(mode="virtual", interval=0.005)
-            c.start()
-            burn(0.02)
-            c.stop()
-            self.assertIs(signal.getsignal(signal.SIGVTALRM), signal.SIG_IGN)
-        finally:
-            signal.signal(signal.SIGVTALRM, old)
+            def mine(signum, frame):
+                got.append(signum)
+            olds = [(sig, signal.signal(sig, mine))
+                    for sig in (signal.SIGPROF, signal.SIGVTALRM,
+                                signal.SIGALRM)]
+            try:
+                c = Collector(mode=mode, interval=0.001)
+                c.start()
+                for sig in (signal.SIGPROF, signal.SIGVTALRM,
+                            signal.SIGALRM):
+                    self.assertIs(signal.getsignal(sig), mine)
+                signal.setitimer(signal.ITIMER_REAL, 0.05)
+                signal.setitimer(signal.ITIMER_PROF, 0.05)
+                signal.setitimer(signal.ITIMER_VIRTUAL, 0.05)
+                burn(0.3)
+                deadline = time.time() + 2
+                while len(got) < 3 and time.time() < deadline:
+                    time.sleep(0.01)
+                c.stop()
+                self.assertGreater(c.samples_taken, 10, mode)
+                self.assertEqual(sorted(got), sorted(
+                    [signal.SIGPROF, signal.SIGVTALRM, signal.SIGALRM]),
+                    mode)
+                for sig in (signal.SIGPROF, signal.SIGVTALRM,
+                            signal.SIGALRM):
+                    self.assertIs(signal.getsignal(sig), mine)
+            finally:
+                for which in (signal.ITIMER_REAL, signal.ITIMER_PROF,
+                              signal.ITIMER_VIRTUAL):
+                    signal.setitimer(which, 0)
+                for sig, old in olds:
+                    signal.signal(sig, old)
 
 
 def recurse(n, leaf):
@@ -367,7 +369,7 @@ class CapsTest(unittest.TestCase):
         lines = set()
         for stack in c.stack_counts:
             for fn, line, name in stack:
-                if name == "two_lines":
+                if short(name) == "two_lines":
                     lines.add(line)
         self.assertTrue(lines)
         self.assertTrue(all(first < ln <= first + 4 for ln in lines), lines)
@@ -458,7 +460,7 @@ class AccuracyTest(unittest.TestCase):
                                    msg="got %r want %r" % (got, cpu))
         # each worker's stack is its own: the thread bootstrap under it
         for stack in c.stack_counts:
-            names = [f[2] for f in stack]
+            names = names_of(stack)
             if "worker_one" in names:
                 self.assertNotIn("worker_two", names)
                 self.assertIn("run", names)
@@ -494,6 +496,12 @@ class AccuracyTest(unittest.TestCase):
         self.assertLess(got["sleeper"], 80)
 
 
+# Each start() creates the sampler thread; ASan keeps bookkeeping for every
+# thread that ever ran, so RSS grows with start/stop cycles under it (the
+# object and reference counts are still checked there).
+UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
+
+
 def rss_kb():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
@@ -524,7 +532,8 @@ class OnOffTest(unittest.TestCase):
         objs1, rss1 = len(gc.get_objects()), rss_kb()
         refs1 = getattr(sys, "gettotalrefcount", lambda: 0)()
         self.assertLess(objs1 - objs0, 50)
-        self.assertLess(rss1 - rss0, 512)
+        if not UNDER_ASAN:
+            self.assertLess(rss1 - rss0, 512)
         self.assertLess(refs1 - refs0, 500)
         assert_clean(self)
 

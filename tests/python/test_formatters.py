@@ -178,9 +178,10 @@ class AbcTest(unittest.TestCase):
         me = os.path.splitext(os.path.abspath(__file__))[0]
         for stack, n in ast.literal_eval(
                 PlopFormatter(max_stacks=None).format(col)).items():
-            names = tuple(f[2] for f in stack
+            # frames carry co_qualname on 3.11+ ('...<locals>.a')
+            names = tuple(f[2].rsplit(".", 1)[-1] for f in stack
                           if os.path.splitext(f[0])[0] == me
-                          and f[2] in ("a", "b", "c"))
+                          and f[2].rsplit(".", 1)[-1] in ("a", "b", "c"))
             if names:
                 counts[names] = counts.get(names, 0) + n
         for key, sec in spent.items():

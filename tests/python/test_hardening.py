@@ -38,8 +38,19 @@ def spin(seconds):
     return x
 
 
+def short(name):
+    """The function's own name: frames carry co_qualname on 3.11+."""
+    return name.rsplit(".", 1)[-1]
+
+
 def names(counts):
-    return set(f[2] for s in counts for f in s)
+    return set(short(f[2]) for s in counts for f in s)
+
+
+# Each start() creates the sampler thread; ASan keeps bookkeeping for every
+# thread that ever ran, so RSS grows with start/stop cycles under it (the
+# object and reference counts are still checked there).
+UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
 
 
 def rss_kb():
@@ -114,7 +125,9 @@ class ForkTest(unittest.TestCase):
                 if "spin" not in names(child.stack_counts):
                     status |= 8
                 c.start(duration=None)  # the inherited one works too
-                spin(0.05)
+                end = time.monotonic() + 5      # a loaded box: CPU ticks
+                while not c.samples_taken and time.monotonic() < end:
+                    spin(0.05)
                 c.stop()
                 if not c.samples_taken:
                     status |= 16
@@ -253,7 +266,8 @@ class ShapesTest(unittest.TestCase):
         gen_stacks = [s for s in counts if s[0][2] == "spin"
                       and s[1][2] == "gen_work"]
         self.assertTrue(gen_stacks)
-        self.assertEqual(gen_stacks[0][2][2], "test_generators_and_asyncio")
+        self.assertEqual(short(gen_stacks[0][2][2]),
+                         "test_generators_and_asyncio")
         coro = [s for s in counts if s[0][2] == "spin"
                 and s[1][2] == "coro_leaf"]
         self.assertTrue(coro)
@@ -300,7 +314,7 @@ class ShapesTest(unittest.TestCase):
 class BoundsTest(unittest.TestCase):
 
     def test_fresh_code_objects_stay_bounded(self):
-        c = Collector(interval=0.001, mode="real", max_stacks=300)
+        c = Collector(interval=0.001, mode="real", max_stacks=50)
         c.start(duration=None)
         ns = {"spin": spin}
         end = time.monotonic() + STRESS_SECONDS
@@ -314,7 +328,7 @@ class BoundsTest(unittest.TestCase):
                 gc.collect()
                 rss0 = rss_kb()
         c.stop()
-        self.assertLessEqual(c.unique_stacks, 300)
+        self.assertLessEqual(c.unique_stacks, 50)
         self.assertGreater(c.overflow, 0)
         self.assertEqual(c.stack_counts[(("<plop>", 0, "<overflow>"),)],
                          c.overflow)
@@ -339,43 +353,51 @@ class BoundsTest(unittest.TestCase):
             c.stack_counts
         gc.collect()
         self.assertLess(len(gc.get_objects()) - objs0, 50)
-        self.assertLess(rss_kb() - rss0, 1024)
+        if not UNDER_ASAN:
+            self.assertLess(rss_kb() - rss0, 1024)
         clean_signals(self)
 
 
 class ForeignSignalTest(unittest.TestCase):
 
-    def test_program_with_its_own_handler_under_the_cli(self):
+    def test_program_with_its_own_handlers_under_the_cli(self):
+        # plop owns no signal or timer: the program's SIGPROF/SIGALRM
+        # handlers and interval timers work under every mode.
         prog = textwrap.dedent("""\
-            import signal
+            import signal, time
+            got = []
             def mine(signum, frame):
-                pass
+                got.append(signum)
             signal.signal(signal.SIGPROF, mine)
-            print("not reached")
+            signal.signal(signal.SIGALRM, mine)
+            signal.setitimer(signal.ITIMER_PROF, 0.05)
+            signal.setitimer(signal.ITIMER_REAL, 0.05)
+            end = time.process_time() + 0.3
+            while time.process_time() < end or len(got) < 2:
+                pass
+            print(sorted(got) == sorted([signal.SIGPROF, signal.SIGALRM]))
             """)
         env = dict(os.environ, PYTHONPATH=COLLECTOR_DIR)
-        r = subprocess.run([sys.executable, "-m", "plop.collector", "-o",
-                            os.devnull, "-c-is-not-an-option"],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           universal_newlines=True, env=env, timeout=60)
-        self.assertEqual(r.returncode, 2)
         import tempfile
         with tempfile.NamedTemporaryFile("w", suffix=".py",
                                          delete=False) as f:
             f.write(prog)
         try:
-            r = subprocess.run([sys.executable, "-m", "plop.collector", "-o",
-                                f.name + ".out", f.name],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               universal_newlines=True, env=env, timeout=60)
+            for mode in ("prof", "virtual", "real"):
+                r = subprocess.run([sys.executable, "-m", "plop.collector",
+                                    "--mode", mode, "--interval", "0.001",
+                                    "-o", f.name + ".out", f.name],
+                                   stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE,
+                                   universal_newlines=True, env=env,
+                                   timeout=60)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertEqual(r.stdout, "True\n", mode)
+                self.assertTrue(os.path.getsize(f.name + ".out") > 2, mode)
         finally:
             os.unlink(f.name)
             if os.path.exists(f.name + ".out"):
                 os.unlink(f.name + ".out")
-        self.assertNotEqual(r.returncode, 0)
-        self.assertIn("SIGPROF", r.stderr)
-        self.assertIn("--mode", r.stderr)
-        self.assertNotIn("not reached", r.stdout)
 
 
 if __name__ == "__main__":
