@@ -417,7 +417,8 @@ atexit_call(Sampler *self, const char *method)
     if (mod == NULL) {
         return -1;
     }
-    PyObject *r = PyObject_CallMethod(mod, method, "O", self->atexit_stop);
+    PyObject *r = PyObject_CallMethod(mod, (char *)method, (char *)"O",
+                                      self->atexit_stop);
     Py_DECREF(mod);
     Py_XDECREF(r);
     return r ? 0 : -1;

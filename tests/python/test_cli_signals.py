@@ -61,7 +61,7 @@ PROG = textwrap.dedent("""\
         end = os.environ.get("END", "")
         if end.startswith("_exit"):
             work(float(end.split(":")[1]))
-            sys.stdout.write("exiting %.6f\\n" % time.thread_time())
+            sys.stdout.write("exiting %.6f\\n" % (time.thread_time() - T0))
             sys.stdout.flush()
             os._exit(7)
         if end == "normal":
