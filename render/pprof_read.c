@@ -4,11 +4,12 @@
  *
  * Format: github.com/google/pprof/proto/profile.proto.  The string table
  * may come after the messages that index it (Go writes it after the
- * functions), so the top-level message is walked three times, each walk
- * skipping over the fields it does not need: count the repeated fields,
- * then collect strings, functions and locations, then stream the
- * samples.  Nothing is allocated per sample: a sample's frame ids go to
- * the profile's id scratch array.
+ * functions), and locations need the functions, so the top-level
+ * message is walked five times, each walk skipping over the fields it
+ * does not need (a skip costs one varint): count the repeated fields,
+ * collect the strings, then the sample types, period and functions, then
+ * the locations, then stream the samples.  Nothing is allocated per
+ * sample: a sample's frame ids go to the profile's id scratch array.
  */
 #include <stdarg.h>
 #include <stdio.h>
