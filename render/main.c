@@ -280,9 +280,10 @@ usage(FILE *f)
 "                         (default: from OUT's extension; svg for '-')\n"
 "  --granularity G        function (a function's lines merged) or line\n"
 "                         (default: function)\n"
-"  --node-fraction F      hide functions below F of all samples\n"
-"                         (default: %g)\n"
-"  --max-nodes N          show at most N functions, 0 for all (default: %d)\n"
+"  --node-fraction F      hide context functions below F of all samples\n"
+"                         (the hot ones always show) (default: %g)\n"
+"  --max-nodes N          show at most N functions, 0 for all (default: %d,\n"
+"                         grown up to %d to hold %d %% of self samples)\n"
 "  --edge-fraction F      hide calls below F of all samples (default: %g)\n"
 "  --focus REGEX          keep only stacks with a function or file matching\n"
 "                         REGEX (POSIX extended; default: none)\n"
@@ -326,6 +327,7 @@ usage(FILE *f)
 "  %d  out of memory\n"
 "  %d  a --fail-if budget is broken (one line each on stderr)\n",
             names, RENDER_DEFAULT_NODE_FRACTION, RENDER_DEFAULT_MAX_NODES,
+            PRUNE_AUTO_MAX_NODES, (int)(PRUNE_GOAL_SMALL * 100 + 0.5),
             RENDER_DEFAULT_EDGE_FRACTION, RENDER_DEFAULT_INTERVAL,
             PLOP_EXIT_BUDGET, PLOP_EXIT_OK,
             PLOP_EXIT_USAGE, PLOP_EXIT_IO, PLOP_EXIT_PARSE, PLOP_EXIT_LAYOUT,
