@@ -315,7 +315,7 @@ usage(FILE *f)
 "samples (time spent in it), its label gives self %% and inclusive %% (time\n"
 "in it and its callees).  An arrow is a call; its thickness grows with the\n"
 "samples that went through it.  A dotted arrow passes through hidden\n"
-"functions.\n"
+"frames; its label says how many.\n"
 "\n"
 "Exit status:\n"
 "  %d  success\n"
