@@ -490,6 +490,14 @@ def stdout_and_stdin():
     check(out == read(o), "stdin input differs from the file")
     out, _ = expect([fx, "-o", "-", "-T", "txt"], EXIT_OK)
     check_format("txt", out)
+    # Standard input has one name everywhere: <stdin>.
+    for fmt, want in (("dot", b'label="<stdin>\\l'),
+                      ("flame.svg", b'font-weight="bold">&lt;stdin&gt;<'),
+                      ("html", b"<title>&lt;stdin&gt;")):
+        out, _ = expect(["-", "-o", "-", "-T", fmt], EXIT_OK, stdin=read(fx))
+        check(want in out, "%s: standard input not titled <stdin>" % fmt)
+    _, err = expect(["-", "-o", "-"], EXIT_PARSE, stdin=b"a;b x\n")
+    check(err.startswith(b"<stdin>:1:6: error: "), "diagnostic %r" % err)
 
 
 @test
