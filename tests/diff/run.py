@@ -158,10 +158,13 @@ def test_real_profiles_share_mode():
     got = label_change(nodes["compute"][0], "self")
     # The profile's total also holds the launcher's and the loop's own
     # time (about 1 % of a run), and a sample is charged to the function
-    # running when it fires: 4 points of slack.
-    check(abs(got - want) < 4.0, "compute changed by %+.1f points, measured "
+    # running when it fires; on a loaded machine timer signals bunch up
+    # and one sample may carry several intervals.  Measured on this 2-core
+    # machine at load 4-6: within 1 point in most runs, 5.5 at worst in 34;
+    # 8 points of slack against a change of about 20.
+    check(abs(got - want) < 8.0, "compute changed by %+.1f points, measured "
           "%+.1f inside the workload" % (got, want))
-    check(want > 10, "the slowdown did not show in the timings: %+.1f" % want)
+    check(want > 12, "the slowdown did not show in the timings: %+.1f" % want)
     check(is_red(nodes["compute"][1]), "compute is not red: %s"
           % nodes["compute"][1])
     # In share mode the others shrank by the same token, as the workload's
@@ -169,7 +172,7 @@ def test_real_profiles_share_mode():
     for name in ("parse", "render"):
         want = expected_share(tn, name) - expected_share(tb, name)
         got = label_change(nodes[name][0], "self")
-        check(abs(got - want) < 4.0, "%s: %+.1f points, measured %+.1f"
+        check(abs(got - want) < 8.0, "%s: %+.1f points, measured %+.1f"
               % (name, got, want))
 
 
@@ -184,7 +187,7 @@ def test_real_profiles_absolute_mode():
     nodes = dot_nodes(out.decode())
     want = (tn["compute"] - tb["compute"]) / INTERVAL
     got = label_change(nodes["compute"][0], "self")
-    check(abs(got - want) < 0.2 * want + 10, "compute grew by %+.0f samples, "
+    check(abs(got - want) < 0.3 * want + 10, "compute grew by %+.0f samples, "
           "the workload measured %+.0f" % (got, want))
     check(is_red(nodes["compute"][1]), "compute is not red: %s"
           % nodes["compute"][1])
@@ -201,7 +204,7 @@ def test_real_profiles_absolute_mode():
         now = float(re.search(r"self ([0-9,]+) \(", label).group(1)
                     .replace(",", ""))
         before = now - got
-        check(abs(got - want) < 0.15 * before + 10, "%s changed by %+.0f "
+        check(abs(got - want) < 0.3 * before + 10, "%s changed by %+.0f "
               "samples, the workload measured %+.0f" % (name, got, want))
         band = 3 * (before + now) ** 0.5
         if abs(want) < band / 2:
@@ -236,21 +239,21 @@ def test_real_profiles_budgets():
     d = tmpdir()
     out = os.path.join(d, "x.md")
     _, err = expect(["--base", base, new, "-o", out,
-                     "--fail-if", "grow(self, ^compute$)>%.1f" % (grow + 5),
+                     "--fail-if", "grow(self, ^compute$)>%.1f" % (grow + 12),
                      "--fail-if", "self(workload.py:compute)>%.1f%%"
-                     % (share + 5)], EXIT_OK)
+                     % (share + 12)], EXIT_OK)
     check(err == b"", "stderr: %r" % err)
     _, err = expect(["--base", base, new, "-o", out,
-                     "--fail-if", "grow(self, ^compute$)>%.1f" % (grow - 5),
+                     "--fail-if", "grow(self, ^compute$)>%.1f" % (grow - 12),
                      "--fail-if", "self(workload.py:compute)>%.1f%%"
-                     % (share - 5),
+                     % (share - 12),
                      "--fail-if", "total<10"], EXIT_BUDGET)
     lines = err.decode().splitlines()
     check(len(lines) == 2, "expected two broken budgets:\n%s" % err.decode())
     check(lines[0].startswith("error: budget 'grow(self, ^compute$)>%.1f' is "
-                              "broken: measured +" % (grow - 5)), lines[0])
+                              "broken: measured +" % (grow - 12)), lines[0])
     check(lines[1].startswith("error: budget 'self(workload.py:compute)>"
-                              "%.1f%%' is broken: measured " % (share - 5)),
+                              "%.1f%%' is broken: measured " % (share - 12)),
           lines[1])
     md = read(out).decode()
     check("| \u274c fail |" in md and "| \u2705 pass |" in md,

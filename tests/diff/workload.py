@@ -1,5 +1,8 @@
 """The workload of the diff suite: three functions of pure-Python CPU work
-called in turn, ROUNDS times.  PLOP_SLOWDOWN=k (default 1) makes
+called ROUNDS times each, in an order shuffled every round (with a fixed
+seed) so that no fixed cycle can line up with the sampling timer, each
+call long (tens of samples) so that the sample split at a call's edges
+matters little.  PLOP_SLOWDOWN=k (default 1) makes
 `compute` do k times its work, the change the diff must show.
 
 Independent measurement: each function's CPU time is measured inside the
@@ -9,12 +12,13 @@ ends (`start`, `end`), so the test can compute the shares the profile should sho
 reading the profile.
 """
 import json
+import random
 import os
 import sys
 import time
 
-ROUNDS = 80
-WORK = 120000
+ROUNDS = 10
+WORK = 960000
 
 
 # The same loop in each function, so that each holds its own self time.
@@ -43,10 +47,12 @@ def main():
     slow = float(os.environ.get("PLOP_SLOWDOWN", "1"))
     cpu = {"parse": 0.0, "compute": 0.0, "render": 0.0,
            "start": time.process_time()}
+    calls = [("parse", parse, WORK), ("compute", compute, int(WORK * slow)),
+             ("render", render, WORK)]
+    order = random.Random(1)
     for _ in range(ROUNDS):
-        for name, fn, n in (("parse", parse, WORK),
-                            ("compute", compute, int(WORK * slow)),
-                            ("render", render, WORK)):
+        order.shuffle(calls)
+        for name, fn, n in calls:
             t0 = time.process_time()
             fn(n)
             cpu[name] += time.process_time() - t0
