@@ -1,32 +1,40 @@
-"""bench_collector.py: what plop's C sampler costs, side by side with the
-original plop's pure-Python handler, a C handler that does nothing (the
-floor: the timer signal and CPython's dispatch of it), and cProfile.
+"""bench_collector.py: what plop's sampling engine costs, the rate it
+achieves and how accurate it is, side by side with the original plop's
+algorithm (a Python signal handler walking sys._current_frames()).
 
     make bench-collector            (PYTHON=... for another interpreter)
     PYTHONPATH=collector python bench/bench_collector.py [--quick]
 
-Part 1, per-sample cost: each handler is called directly, many times, from
-a stack of depth 10/50/200, with 1 thread or 8 (7 more threads parked at
-the same depth); the cost of calling the no-op C handler the same way is
-subtracted, so the number is the handler's own work.  plop is measured in
-'prof' mode (each thread's CPU clock is read: one system call per thread;
-idle threads are not walked) and in 'real' mode (every thread is walked
-and counted), with an interval so small that every call counts.
+Part 1, cost per sample: one sweep (Sampler._sample(), the very function
+the sampler thread runs holding the GIL) called directly, many times, from
+a stack of depth 10/50/200, with the calling thread alone or with 5 more
+threads parked at the same depth; the original plop's handler is called
+the same way.  The cost of an empty C call is subtracted.  In 'prof' mode
+each thread's CPU clock is read (a system call per thread) and a thread is
+walked only when its clock made a whole interval (here: nearly always,
+with interval=1e-6); in 'real' mode every thread is walked.
 
-Part 2, overhead: CPU-bound workloads (deep recursion; call-heavy fib) run
-without a profiler, then with each handler driven by ITIMER_REAL at 100 Hz
-and 1 kHz (the CPU-time timers tick at most ~250 times a second on this
-kernel, the wall clock reaches 1 kHz), and under cProfile.  Process CPU
-time, best of --repeat interleaved runs; overhead = time / baseline - 1.
+Part 2, rate and cost to the program: a CPU-bound Python loop runs for a
+fixed amount of CPU with no profiler, under plop's sampler thread at 10 ms
+and 1 ms in each mode, and under the original plop (setitimer + Python
+handler, the old route).  Printed: samples per second asked and taken per
+second of the process's CPU time (real mode counts wall time, so on a
+loaded machine it takes more per CPU second), and the process's CPU time against the run without a
+profiler (best of --repeat interleaved runs).  A busy Python thread lets
+the GIL go only at its next eval-breaker check after plop's drop request,
+and the CPU-time timers tick on the kernel's scheduler tick, so the rate
+achieved can be below the rate asked: the weights keep the totals right.
 
-Not a test: timings depend on the machine and its load.  On a shared VM
-the differences between whole runs in part 2 are noisy (several points);
-"plop's own time" (the sampler timing itself, times the sample rate) is the
-steadier measure of what plop adds above the floor.
+Part 3, accuracy: the a/b/c test (three functions burning 1:2:3 of CPU),
+one long sorted() holding the GIL, and many C calls about as long as the
+interval interleaved with Python code of equal CPU; worst error in points
+of share against the CPU time measured inside the workload.
+
+Not a test: timings depend on the machine and its load.
 """
 import argparse
-import cProfile
 import collections
+import random
 import signal
 import sys
 import threading
@@ -36,20 +44,15 @@ from plop import _collector
 from plop.collector import Collector
 
 
-# ---------------------------------------------------------------- handlers
-
 class OriginalHandler(object):
-    """The original plop's sampling algorithm (plop 0.4 collector.py): a
-    Python signal handler walking sys._current_frames()."""
+    """The original plop's sampling algorithm (plop 0.4 collector.py)."""
 
     def __init__(self):
         self.stack_counts = collections.defaultdict(int)
         self.samples_taken = 0
-        self.sample_time = 0.0
 
     def handler(self, sig, current_frame):
-        start = time.time()
-        current_tid = threading.get_ident()
+        current_tid = threading.current_thread().ident
         for tid, frame in sys._current_frames().items():
             if tid == current_tid:
                 frame = current_frame
@@ -61,36 +64,32 @@ class OriginalHandler(object):
                 frame = frame.f_back
             self.stack_counts[tuple(frames)] += 1
         self.samples_taken += 1
-        self.sample_time += time.time() - start
 
-
-# ---------------------------------------------------------------- part 1
 
 def at_depth(depth, fn):
-    """Calls fn() from a stack `depth` frames deeper than here."""
     if depth <= 0:
         return fn()
     return at_depth(depth - 1, fn)
 
 
-def per_call(fn, arg_frame, n):
+def timeit(fn, n):
     t = time.perf_counter()
     for _ in range(n):
-        fn(0, arg_frame)
+        fn()
     return (time.perf_counter() - t) / n
 
 
-def measure_costs(depth, nthreads, n, repeat):
+def measure_costs(depth, idle, n, repeat):
     release = threading.Event()
     parked = []
-    for _ in range(nthreads - 1):
+    for _ in range(idle):
         t = threading.Thread(target=at_depth,
-                             args=(depth, lambda: release.wait(60)))
+                             args=(depth, lambda: release.wait(120)))
         t.daemon = True
         t.start()
         parked.append(t)
     time.sleep(0.05)
-    results = {}
+    out = {}
 
     def body():
         frame = sys._getframe()
@@ -100,188 +99,223 @@ def measure_costs(depth, nthreads, n, repeat):
             s.start(None, _arm=False)
             samplers[mode] = s
         orig = OriginalHandler()
-        cands = [("noop", _collector._noop),
-                 ("plop-prof", samplers["prof"]._sample),
-                 ("plop-real", samplers["real"]._sample),
-                 ("original", orig.handler)]
+        cands = [("empty", lambda: None),
+                 ("prof", samplers["prof"]._sample),
+                 ("real", samplers["real"]._sample),
+                 ("original", lambda: orig.handler(0, frame))]
         best = dict((k, float("inf")) for k, _ in cands)
         for _ in range(repeat):
             for name, fn in cands:
-                best[name] = min(best[name], per_call(fn, frame, n))
+                best[name] = min(best[name], timeit(fn, n))
         for s in samplers.values():
             s.stop()
-        floor = best.pop("noop")
-        results["noop call"] = floor * 1e6
+        floor = best.pop("empty")
         for k, v in best.items():
-            results[k] = max(v - floor, 0.0) * 1e6
-        results["plop stacks"] = samplers["real"].unique_stacks
-
+            out[k] = max(v - floor, 0.0) * 1e6
     at_depth(depth, body)
     release.set()
     for t in parked:
         t.join()
-    return results
+    return out
 
 
-# ---------------------------------------------------------------- part 2
-
-def fib(n):
-    return n if n < 2 else fib(n - 1) + fib(n - 2)
-
-
-def deep(n):
-    if n == 0:
-        x = 0
-        for i in range(200):
+def burn_cpu(seconds):
+    end = time.process_time() + seconds
+    x = 0
+    while time.process_time() < end:
+        for i in range(500):
             x += i
-        return x
-    return deep(n - 1) + 1
+    return x
 
 
-SCALE = {"deep": 6000, "fib": 30}
+def spin_loop(iterations):
+    x = 0
+    for i in range(iterations):
+        x += i * i
+    return x
 
 
-def work_deep():
-    for _ in range(SCALE["deep"]):
-        deep(150)
-
-
-def work_fib():
-    fib(SCALE["fib"])
-
-
-def timed(fn):
-    """Process CPU time of fn(): the signal handling and the handlers run
-    in this process and are counted; time lost to other processes on a
-    shared machine is not."""
+def run_plain(iters):
     t = time.process_time()
-    fn()
-    return time.process_time() - t
+    spin_loop(iters)
+    return time.process_time() - t, 0
 
 
-def run_with_handler(fn, handler, interval):
-    old = signal.signal(signal.SIGALRM, handler)
-    signal.setitimer(signal.ITIMER_REAL, interval, interval)
-    try:
-        return timed(fn)
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-
-
-def run_with_plop(fn, interval, stats):
-    c = Collector(interval=interval, mode="real")
+def run_plop(iters, mode, interval):
+    c = Collector(interval=interval, mode=mode)
+    t = time.process_time()
     c.start(duration=None)
-    elapsed = None
+    spin_loop(iters)
+    c.stop()
+    return time.process_time() - t, c.samples_taken
+
+
+def run_original(iters, interval):
+    h = OriginalHandler()
+    old = signal.signal(signal.SIGPROF, h.handler)
+    t = time.process_time()
+    signal.setitimer(signal.ITIMER_PROF, interval, interval)
     try:
-        elapsed = timed(fn)
-        return elapsed
+        spin_loop(iters)
     finally:
-        c.stop()
-        stats.append((c.samples_taken, c.sample_time, elapsed or 0.0))
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, old)
+    return time.process_time() - t, h.samples_taken
 
 
-def run_with_cprofile(fn):
-    p = cProfile.Profile()
-    p.enable()
-    try:
-        return timed(fn)
-    finally:
-        p.disable()
-
-
-def measure_overhead(fn, repeat):
-    fn()  # warm up
-    runs = collections.OrderedDict()
-    runs["baseline"] = lambda: timed(fn)
-    stats = {100: [], 1000: []}
-    for hz in (100, 1000):
-        iv = 1.0 / hz
-        runs["noop %d Hz" % hz] = (
-            lambda iv=iv: run_with_handler(fn, _collector._noop, iv))
-        runs["plop %d Hz" % hz] = (
-            lambda iv=iv, hz=hz: run_with_plop(fn, iv, stats[hz]))
-        runs["original %d Hz" % hz] = (
-            lambda iv=iv: run_with_handler(fn, OriginalHandler().handler, iv))
-    runs["cProfile"] = lambda: run_with_cprofile(fn)
-    best = dict((k, float("inf")) for k in runs)
+def part2(iters, repeat):
+    cases = [("none", lambda: run_plain(iters))]
+    for iv in (0.01, 0.001):
+        for mode in ("prof", "real"):
+            cases.append(("plop %s %gs" % (mode, iv),
+                          lambda m=mode, iv=iv: run_plop(iters, m, iv)))
+        cases.append(("original (SIGPROF) %gs" % iv,
+                      lambda iv=iv: run_original(iters, iv)))
+    best = {}
     for _ in range(repeat):
-        for k, r in runs.items():
-            best[k] = min(best[k], r())
-    base = best["baseline"]
-    over = collections.OrderedDict(
-        (k, 100.0 * (v / base - 1)) for k, v in best.items()
-        if k != "baseline")
-    per_sample = {}
-    for hz, st in stats.items():
-        n = sum(s for s, _, _ in st)
-        own = sum(t for _, t, _ in st)
-        run = sum(e for _, _, e in st)
-        per_sample[hz] = (own / n * 1e6 if n else 0.0,
-                          100.0 * own / run if run else 0.0,
-                          n / run if run else 0.0)
-    return base, over, per_sample
+        for name, fn in cases:
+            cpu, n = fn()
+            if name not in best or cpu < best[name][0]:
+                best[name] = (cpu, n)
+    base = best["none"][0]
+    print("\nPart 2: rate and cost to the program (CPU-bound loop, %.2f s "
+          "of CPU unprofiled, best of %d)" % (base, repeat))
+    print("%-26s %10s %10s %10s %9s" % ("route", "asked/s", "got/CPU s",
+                                         "CPU s", "overhead"))
+    for name, fn in cases:
+        cpu, n = best[name]
+        asked = "-"
+        if name != "none":
+            asked = "%d" % round(1 / float(name.split()[-1].rstrip("s")))
+        print("%-26s %10s %10.0f %10.3f %8.1f%%"
+              % (name, asked, n / cpu if cpu else 0, cpu,
+                 (cpu / base - 1) * 100))
 
 
-# ---------------------------------------------------------------- main
+# ---------------------------------------------------------------- part 3
+
+def timed(fn, *args):
+    t = time.thread_time()
+    fn(*args)
+    return time.thread_time() - t
+
+
+def burn(seconds):
+    end = time.thread_time() + seconds
+    x = 0
+    while time.thread_time() < end:
+        for i in range(2000):
+            x += i * i
+    return x
+
+
+def fa(s):
+    burn(s)
+
+
+def fb(s):
+    burn(s)
+
+
+def fc(s):
+    burn(s)
+
+
+DATA = None
+
+
+def long_sort():
+    sorted(DATA)
+
+
+def python_part():
+    burn(0.35)
+
+
+def c_call():
+    sum(range(150000))
+
+
+def py_call(seconds):
+    burn(seconds)
+
+
+def attribute(counts, names):
+    out = dict.fromkeys(names, 0)
+    for stack, n in counts.items():
+        for _, _, name in stack:
+            short = name.rsplit(".", 1)[-1]
+            if short in out:
+                out[short] += n
+                break
+    return out
+
+
+def worst_error(counts, truth):
+    got = attribute(counts, truth)
+    tg, tt = float(sum(got.values())) or 1.0, float(sum(truth.values()))
+    return max(abs(100 * got[k] / tg - 100 * truth[k] / tt) for k in truth)
+
+
+def accuracy_case(name, mode, interval):
+    c = Collector(interval=interval, mode=mode)
+    c.start(duration=None)
+    if name == "a/b/c":
+        truth = {"fa": timed(fa, 0.1), "fb": timed(fb, 0.2),
+                 "fc": timed(fc, 0.3)}
+    elif name == "long sort":
+        truth = {"long_sort": timed(long_sort),
+                 "python_part": timed(python_part)}
+    else:
+        truth = {"c_call": 0.0, "py_call": 0.0}
+        one = timed(c_call)
+        for _ in range(60):
+            truth["c_call"] += timed(c_call)
+            truth["py_call"] += timed(py_call, one)
+    c.stop()
+    return worst_error(c.stack_counts, truth)
+
+
+def part3(repeat):
+    global DATA
+    rnd = random.Random(1)
+    DATA = [rnd.random() for _ in range(500000)]
+    print("\nPart 3: accuracy, worst error in points of share against CPU "
+          "measured in the workload (worst of %d runs)" % repeat)
+    print("%-14s %-5s %8s %8s %8s" % ("workload", "mode", "0.01", "0.004",
+                                       "0.001"))
+    for name in ("a/b/c", "long sort", "C calls ~int"):
+        for mode in ("prof", "real"):
+            errs = []
+            for iv in (0.01, 0.004, 0.001):
+                errs.append(max(accuracy_case(name, mode, iv)
+                                for _ in range(repeat)))
+            print("%-14s %-5s %8.1f %8.1f %8.1f" % ((name, mode) + tuple(errs)))
+
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true",
-                    help="fewer calls and repeats (a smoke run)")
-    ap.add_argument("--repeat", type=int, default=5)
-    args = ap.parse_args()
-    n = 2000 if args.quick else 20000
-    repeat = 2 if args.quick else args.repeat
-    if args.quick:
-        SCALE.update(deep=600, fib=24)
-    sys.setrecursionlimit(10000)
-
-    print("plop collector benchmark: Python %s, frame reader %s"
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--repeat", type=int, default=None)
+    opts = ap.parse_args()
+    repeat = opts.repeat or (2 if opts.quick else 5)
+    n = 500 if opts.quick else 3000
+    print("plop bench-collector: Python %s, frame reader %s"
           % (sys.version.split()[0], _collector.frame_reader))
-    print()
-    print("1. per-sample cost in us (handler's own work; the no-op C "
-          "handler's call cost subtracted)")
-    print("%-6s %-7s %9s %9s %9s %9s %9s %11s" % (
-        "depth", "threads", "noop", "plop-prof", "plop-real", "original",
-        "orig/plop", "prof ≤target"))
-    targets = {50: 1.0, 200: 3.0}
-    for nthreads in (1, 8):
-        for depth in (10, 50, 200):
-            r = measure_costs(depth, nthreads, n // (1 + depth // 50),
-                              repeat)
-            best_plop = max(r["plop-real"], r["plop-prof"])
-            ratio = r["original"] / best_plop if best_plop else float("inf")
-            tgt = targets.get(depth)
-            ok = ("-" if tgt is None or nthreads != 1
-                  else ("yes" if r["plop-real"] <= tgt else "no"))
-            print("%-6d %-7d %9.2f %9.2f %9.2f %9.2f %8.1fx %11s" % (
-                depth, nthreads, r["noop call"], r["plop-prof"],
-                r["plop-real"], r["original"], ratio, ok))
-    print("   (plop-prof reads each thread's CPU clock: a system call per "
-          "thread, ~0.85 us on this VM;\n    the target column checks "
-          "plop-real, the walk and count, against <=1 us at depth 50 and "
-          "<=3 us at 200)")
-    print()
-    print("2. overhead on CPU-bound workloads, ITIMER_REAL (%% of baseline "
-          "process CPU time, best of %d)" % repeat)
-    for name, fn in (("deep recursion (150)", work_deep),
-                     ("fib(%d)" % SCALE["fib"], work_fib)):
-        base, over, per_sample = measure_overhead(fn, repeat)
-        print("   %s: baseline %.3f s" % (name, base))
-        for k, v in over.items():
-            print("     %-16s %+7.2f %%" % (k, v))
-        for hz in (100, 1000):
-            gap = over["plop %d Hz" % hz] - over["noop %d Hz" % hz]
-            orig_gap = (over["original %d Hz" % hz]
-                        - over["noop %d Hz" % hz])
-            us, pct, rate = per_sample[hz]
-            print("     at %4d Hz: plop %+.2f points vs the no-op floor "
-                  "(original: %+.2f); plop's own time %.2f us/sample x "
-                  "%.0f samples/s of CPU = %.2f %% of run time"
-                  % (hz, gap, orig_gap, us, rate, pct))
-    return 0
+    print("\nPart 1: cost per sample in microseconds (one sweep, GIL held; "
+          "best of %d x %d calls)" % (repeat, n))
+    print("%-6s %-8s %8s %8s %10s %12s" % ("depth", "threads", "prof", "real",
+                                           "original", "orig/prof"))
+    for depth in (10, 50, 200):
+        for idle in (0, 5):
+            r = measure_costs(depth, idle, n, repeat)
+            print("%-6d %-8s %8.2f %8.2f %10.1f %11.0fx"
+                  % (depth, "1+%d idle" % idle if idle else "1", r["prof"],
+                     r["real"], r["original"],
+                     r["original"] / r["prof"] if r["prof"] else 0))
+    part2(3000000 if opts.quick else 10000000, min(repeat, 3))
+    part3(1 if opts.quick else 2)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
