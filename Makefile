@@ -245,22 +245,33 @@ test-render-asan: $(A)/plop-render
 test-valgrind: $(B)/plop-render
 	$(Q)$(PYTHON) tests/render/run.py --binary $(B)/plop-render --valgrind --quick
 
+# tests/native/plopnative.c: the test-only extension _plopnative (a C
+# thread calling into Python, a thread blocked in C), built for each
+# interpreter; the collector's tests find it through PLOP_NATIVE_DIR.
+NATIVE_DIR := $(B)/py$(PY_TAG)/native
+NATIVE := $(NATIVE_DIR)/_plopnative$(PY_EXT_SUFFIX)
+$(NATIVE): tests/native/plopnative.c
+	$(call say,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(EXT_CFLAGS) $(EXT_LDFLAGS) -o $@ $<
+
 # The toggle's tests live with the viewer's (shared helpers) but run here
 # too, so that every interpreter of the matrix runs them.
-test-collector: $(EXT)
-	$(Q)PYTHONPATH=collector $(PYTHON) tests/python/run.py tests/python \
-		tests/viewer/test_toggle.py
+test-collector: $(EXT) $(NATIVE)
+	$(Q)PLOP_NATIVE_DIR=$(abspath $(NATIVE_DIR)) PYTHONPATH=collector \
+		$(PYTHON) tests/python/run.py tests/python tests/viewer/test_toggle.py
 
 # The tests find the package through the imported plop (COLLECTOR_DIR), so
 # the programs they start load the ASan copy too.
-test-collector-asan: $(EXT_ASAN) $(EXT_ASAN_PY)
+test-collector-asan: $(EXT_ASAN) $(EXT_ASAN_PY) $(NATIVE)
 	$(Q)for rt in $(ASAN_RUNTIMES); do test -f "$$rt" || \
 		{ echo "test-collector-asan: '$(CC)' has no sanitizer runtime '$$rt'"; exit 1; }; done
 	$(Q)rm -rf $(EXT_ASAN_LOG) && mkdir -p $(EXT_ASAN_LOG)
 	$(Q)$(COLLECTOR_ASAN_ENV) $(PYTHON) -c 'import os, sys, plop._collector as c; \
 		sys.exit(0 if os.path.realpath(c.__file__) == os.path.realpath(sys.argv[1]) \
 		else "test-collector-asan: loaded %r, not the ASan build" % c.__file__)' $(EXT_ASAN) && \
-	$(COLLECTOR_ASAN_ENV) $(PYTHON) tests/python/run.py tests/python; rc=$$?; \
+	PLOP_NATIVE_DIR=$(abspath $(NATIVE_DIR)) $(COLLECTOR_ASAN_ENV) \
+		$(PYTHON) tests/python/run.py tests/python; rc=$$?; \
 	if [ -n "$$(ls -A $(EXT_ASAN_LOG))" ]; then \
 		cat $(EXT_ASAN_LOG)/*; \
 		echo "test-collector-asan: sanitizer reports in '$(EXT_ASAN_LOG)'"; exit 1; \

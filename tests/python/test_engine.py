@@ -1,0 +1,237 @@
+"""Tests of the sampling engine against real C code (tests/native/, the
+_plopnative extension built by `make test-collector`): every thread is
+sampled while the main thread waits in C, a C thread calling into Python
+through PyGILState_Ensure is charged its callbacks' CPU only, and the
+program keeps its own signals, timers and wakeup fd in every mode."""
+import os
+import signal
+import sys
+import threading
+import time
+import unittest
+
+from plop.collector import Collector
+
+NATIVE_DIR = os.environ.get("PLOP_NATIVE_DIR")
+if not NATIVE_DIR:
+    raise RuntimeError("PLOP_NATIVE_DIR is not set: run these tests with "
+                       "`make test-collector`, which builds _plopnative")
+sys.path.insert(0, NATIVE_DIR)
+import _plopnative  # noqa: E402
+
+
+def burn(seconds):
+    end = time.thread_time() + seconds
+    x = 0
+    while time.thread_time() < end:
+        for i in range(2000):
+            x += i * i
+    return x
+
+
+def short(name):
+    return name.rsplit(".", 1)[-1]
+
+
+def attribute(stack_counts, names):
+    out = dict.fromkeys(names, 0)
+    for stack, n in stack_counts.items():
+        for _, _, name in stack:
+            if short(name) in out:
+                out[short(name)] += n
+                break
+    return out
+
+
+class MainBlockedInCTest(unittest.TestCase):
+
+    def run_workers(self, mode, interval):
+        cpu = {}
+        r, w = os.pipe()
+        done = threading.Event()
+
+        def worker_one():
+            t = time.thread_time()
+            burn(0.3)
+            cpu["worker_one"] = time.thread_time() - t
+
+        def worker_two():
+            t = time.thread_time()
+            burn(0.6)
+            cpu["worker_two"] = time.thread_time() - t
+            while len(cpu) < 2:
+                time.sleep(0.01)
+            done.set()
+
+        def waker():
+            done.wait()
+            time.sleep(0.05)        # a few more samples after the work
+            os.write(w, b"!")
+
+        c = Collector(interval=interval, mode=mode)
+        p0 = time.process_time()
+        c.start(duration=None)
+        ts = [threading.Thread(target=f)
+              for f in (worker_one, worker_two, waker)]
+        for t in ts:
+            t.start()
+        interrupted = _plopnative.wait_fd(r)     # main waits in C
+        c.stop()
+        process_cpu = time.process_time() - p0
+        for t in ts:
+            t.join()
+        os.close(r)
+        os.close(w)
+        self.assertEqual(interrupted, 0)         # no EINTR reached it
+        return c, cpu, process_cpu
+
+    def test_threads_sampled_while_main_waits_in_c_cpu_modes(self):
+        for mode in ("prof", "virtual"):
+            c, cpu, process_cpu = self.run_workers(mode, 0.005)
+            got = attribute(c.stack_counts, cpu)
+            total = sum(c.stack_counts.values()) * 0.005
+            msg = "%s: got %r for %r" % (mode, got, cpu)
+            share = 100.0 * got["worker_one"] / (sum(got.values()) or 1)
+            want = 100.0 * cpu["worker_one"] / sum(cpu.values())
+            self.assertAlmostEqual(share, want, delta=5, msg=msg)
+            self.assertGreater(total, 0.8 * sum(cpu.values()), msg)
+            self.assertLessEqual(total, process_cpu + 0.01, msg)
+
+    def test_threads_sampled_while_main_waits_in_c_real_mode(self):
+        t0 = time.monotonic()
+        c, cpu, _ = self.run_workers("real", 0.005)
+        wall = time.monotonic() - t0
+        got = attribute(c.stack_counts, cpu)
+        self.assertGreater(got["worker_one"], 0.25 / 0.005 * 0.8, got)
+        self.assertGreater(got["worker_two"], 0.5 / 0.005 * 0.8, got)
+        # real mode charges wall time to every thread with a Python stack,
+        # running or waiting: four at most (the two workers, the waker and
+        # the main thread, waiting in C under its Python frames)
+        total = sum(c.stack_counts.values()) * 0.005
+        self.assertLessEqual(total, 4 * wall + 0.02)
+        self.assertGreater(attribute(c.stack_counts, ["run_workers"])
+                           ["run_workers"], 0)
+
+
+class CThreadCallbackTest(unittest.TestCase):
+    """A C thread does 0.2 s of C work, then a 0.05 s Python callback, six
+    times; only the callbacks' CPU is charged."""
+
+    def check(self, mode, interval):
+        spent = []
+
+        def callback():
+            t = time.thread_time()
+            burn(0.05)
+            spent.append(time.thread_time() - t)
+
+        c = Collector(interval=interval, mode=mode)
+        p0 = time.process_time()
+        c.start(duration=None)
+        c_cpu = _plopnative.c_thread_callbacks(callback, 6, 0.2)
+        c.stop()
+        process_cpu = time.process_time() - p0
+        charged = attribute(c.stack_counts, ["callback"])["callback"]
+        charged *= interval
+        truth = sum(spent)
+        msg = "%s at %s: charged %.3f s for %.3f s of callbacks (C thread " \
+              "%.3f s CPU)" % (mode, interval, charged, truth, c_cpu)
+        # each callback can gain or lose about one interval at each end
+        slack = 0.15 * truth + 2 * len(spent) * interval
+        self.assertAlmostEqual(charged, truth, delta=slack, msg=msg)
+        total = sum(c.stack_counts.values()) * interval
+        self.assertLessEqual(total, process_cpu + 0.01, msg)
+
+    def test_callbacks_charged_their_cpu_prof(self):
+        self.check("prof", 0.01)
+        self.check("prof", 0.004)
+
+    def test_callbacks_charged_their_cpu_real(self):
+        # in real mode the callbacks' wall time: CPU-bound, the same
+        # on an idle machine; on a loaded one only the upper bound holds
+        spent = []
+
+        def callback():
+            burn(0.05)
+            spent.append(1)
+
+        c = Collector(interval=0.005, mode="real")
+        t0 = time.monotonic()
+        c.start(duration=None)
+        _plopnative.c_thread_callbacks(callback, 6, 0.2)
+        c.stop()
+        wall = time.monotonic() - t0
+        charged = attribute(c.stack_counts, ["callback"])["callback"] * 0.005
+        self.assertGreater(charged, 0.8 * 0.3)
+        # the C work (1.2 s of CPU) is never charged
+        self.assertLess(charged, wall - 1.0)
+
+
+class ProgramKeepsItsSignalsTest(unittest.TestCase):
+
+    def test_pause_waits_for_the_programs_own_alarm(self):
+        for mode in ("prof", "virtual", "real"):
+            got = []
+            old = signal.signal(signal.SIGALRM,
+                                lambda s, f: got.append(s))
+            c = Collector(interval=0.001, mode=mode)
+            c.start()
+            try:
+                t = time.monotonic()
+                signal.setitimer(signal.ITIMER_REAL, 0.3)
+                signal.pause()
+                elapsed = time.monotonic() - t
+            finally:
+                c.stop()
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, old)
+            self.assertEqual(got, [signal.SIGALRM], mode)
+            self.assertGreater(elapsed, 0.28, mode)
+
+    def test_no_signal_reaches_the_wakeup_fd(self):
+        # what an idle asyncio loop with a signal handler listens to
+        r, w = os.pipe()
+        os.set_blocking(w, False)
+        os.set_blocking(r, False)
+        old = signal.set_wakeup_fd(w)
+        try:
+            for mode in ("prof", "virtual", "real"):
+                c = Collector(interval=0.001, mode=mode)
+                c.start()
+                burn(0.1)
+                time.sleep(0.1)
+                c.stop()
+                self.assertGreater(c.samples_taken, 0, mode)
+                with self.assertRaises(BlockingIOError, msg=mode):
+                    os.read(r, 100)
+        finally:
+            signal.set_wakeup_fd(old)
+            os.close(r)
+            os.close(w)
+
+    def test_stop_from_a_worker_while_main_waits_in_c(self):
+        c = Collector(interval=0.002, mode="real")
+        c.start()
+        r, w = os.pipe()
+        seen = []
+
+        def worker():
+            burn(0.1)
+            c.stop()
+            seen.append(c.samples_taken)
+            burn(0.1)
+            seen.append(c.samples_taken)
+            os.write(w, b"!")
+        t = threading.Thread(target=worker)
+        t.start()
+        _plopnative.wait_fd(r)
+        t.join()
+        os.close(r)
+        os.close(w)
+        self.assertTrue(c.stopped)
+        self.assertGreater(seen[0], 5)
+        self.assertEqual(seen[0], seen[1])
+
+
+if __name__ == "__main__":
+    unittest.main()
