@@ -50,7 +50,8 @@ class PlopFormatter(CollectorFormatter):
                       key=lambda kv: (-kv[1], kv[0]))
         if self.max_stacks is not None:
             kept = kept[:self.max_stacks]
-        return repr(dict(kept))
+        # ints, as 0.4 counted them (2.7's C extension counts in longs)
+        return repr(dict((k, int(v)) for k, v in kept))
 
 
 class FlamegraphFormatter(CollectorFormatter):

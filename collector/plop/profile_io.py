@@ -105,6 +105,10 @@ def format_profile(stack_counts, format="plop", interval=0.01, mode="prof"):
         from plop.pprof import encode_pprof
         return encode_pprof(stack_counts, interval, mode)
     if format == "plop":
+        if compat.PY2:
+            # 2.7's C extension counts in longs; the original plop wrote
+            # ints ("3", not "3L", which Python 3's literal_eval refuses)
+            stack_counts = dict((k, int(v)) for k, v in stack_counts.items())
         return repr(dict(stack_counts)) + "\n"
     return "".join(flamegraph_lines(stack_counts))
 

@@ -124,8 +124,12 @@ class FormatterTest(unittest.TestCase):
         with open(p, "rb") as f:
             data = f.read()
         if sys.version_info[0] == 2:
-            # as the original 2.7 plop: the repr, read back by literal_eval
+            # as the original 2.7 plop: the repr, read back by literal_eval;
+            # counts as ints even if they come as longs (no "3L")
             self.assertEqual(data, repr(counts) + "\n")
+            write_profile({((name, 1, "f"),): long(3)}, p)  # noqa: F821
+            with open(p, "rb") as f:
+                self.assertEqual(f.read(), data)
             self.assertEqual(ast.literal_eval(data), counts)
         else:
             # repr() escapes the undecodable byte; literal_eval undoes it
