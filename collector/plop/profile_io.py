@@ -55,7 +55,7 @@ def is_launcher_file(filename):
     filename = _as_str(filename)
     if filename.startswith("<frozen runpy"):
         return True
-    return os.path.abspath(filename) in _LAUNCHER_FILES
+    return os.path.abspath(compat.source_path(filename)) in _LAUNCHER_FILES
 
 
 def strip_launcher(stack_counts):

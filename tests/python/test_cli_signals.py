@@ -7,7 +7,7 @@ os._exit() keep its profile up to the last interval, in the CLI and the
 toggle.
 
 The time a profile holds is checked against CPU time measured
-independently: the program's own time.thread_time() readings, and the
+independently: the program's own CPU clock readings (time.thread_time, or process_time before 3.7), and the
 child's rusage from the kernel (os.wait4)."""
 import ast
 import os
@@ -21,6 +21,10 @@ import textwrap
 import time
 import unittest
 
+# subprocess.run, signal.Signals; on 2.7 the CLI is tested from Python 3 by
+# test_cli_py27.py
+NEEDS_35 = "runs on Python 3.5+; test_cli_py27.py tests the 2.7 CLI"
+
 COLLECTOR_DIR = os.path.dirname(os.path.dirname(
     os.path.abspath(__import__("plop").__file__)))
 
@@ -30,11 +34,12 @@ INTERVAL = 0.005
 # ends it (or `END` says how to end by itself).
 PROG = textwrap.dedent("""\
     import os, signal, sys, time
-    T0 = time.thread_time()   # plop charges nothing from before start()
+    cpu = getattr(time, "thread_time", time.process_time)
+    T0 = cpu()   # plop charges nothing from before start()
 
     def work(sec):
-        end = time.thread_time() + sec
-        while time.thread_time() < end:
+        end = cpu() + sec
+        while cpu() < end:
             sum(range(300))
 
     def main():
@@ -56,12 +61,12 @@ PROG = textwrap.dedent("""\
             sys.stdout.write("child %d\\n" % os.WTERMSIG(status))
             sys.stdout.flush()
         work(float(os.environ.get("BURN", "0.3")))
-        sys.stdout.write("ready %.6f\\n" % (time.thread_time() - T0))
+        sys.stdout.write("ready %.6f\\n" % (cpu() - T0))
         sys.stdout.flush()
         end = os.environ.get("END", "")
         if end.startswith("_exit"):
             work(float(end.split(":")[1]))
-            sys.stdout.write("exiting %.6f\\n" % (time.thread_time() - T0))
+            sys.stdout.write("exiting %.6f\\n" % (cpu() - T0))
             sys.stdout.flush()
             os._exit(7)
         if end == "normal":
@@ -88,6 +93,7 @@ class Ended(object):
         return (self.signal, self.code)
 
 
+@unittest.skipIf(sys.version_info < (3, 5), NEEDS_35)
 class SignalsTest(unittest.TestCase):
 
     def setUp(self):
@@ -222,6 +228,37 @@ class SignalsTest(unittest.TestCase):
         self.assertIn("plop: wrote", self.stderr)
         self.assertIn("work", repr(self.load()))
 
+    def test_sigterm_under_toggle_writes_the_running_collection(self):
+        prog = os.path.join(self.dir, "toggled.py")
+        with open(prog, "w") as f:
+            f.write(textwrap.dedent("""\
+                import os, signal, sys, time
+                cpu = getattr(time, "thread_time", time.process_time)
+                def work(sec):
+                    end = time.process_time() + sec
+                    while time.process_time() < end:
+                        sum(range(300))
+                os.kill(os.getpid(), signal.SIGUSR2)
+                t0 = time.process_time()
+                work(0.3)
+                sys.stdout.write("ready %.6f\\n" % (time.process_time() - t0))
+                sys.stdout.flush()
+                while True:
+                    work(0.05)
+                """))
+        p = subprocess.Popen(
+            [sys.executable, "-m", "plop.collector", "--toggle-signal",
+             "USR2", "-o", self.out, "--interval", str(INTERVAL),
+             "toggled.py"], cwd=self.dir,
+            env=dict(os.environ, PYTHONPATH=COLLECTOR_DIR),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            universal_newlines=True)
+        ready = float(self.wait_line(p, "ready")[1])
+        p.send_signal(signal.SIGTERM)
+        ended = self.end(p)
+        self.assertEqual(ended.how(), (signal.SIGTERM, None), self.stderr)
+        self.assert_profile_holds(self.load(), ready, ended.cpu)
+
     def test_os_exit_keeps_the_last_checkpoint(self):
         # 1.2 s of CPU after a 0.1 s start, then os._exit(7): with 0.2 s
         # checkpoints at most the last 0.2 s (of wall time, so of CPU too)
@@ -292,24 +329,26 @@ class CheckpointerTest(unittest.TestCase):
 
 TOGGLED = textwrap.dedent("""\
     import os, signal, sys, time
+    cpu = getattr(time, "thread_time", time.process_time)
     from plop.toggle import install_signal_toggle
 
     def work(sec):
-        end = time.thread_time() + sec
-        while time.thread_time() < end:
+        end = cpu() + sec
+        while cpu() < end:
             sum(range(300))
 
     install_signal_toggle("USR2", output=sys.argv[1], flush_interval=0.2,
                           interval=%r, mode="prof")
     os.kill(os.getpid(), signal.SIGUSR2)
-    t0 = time.thread_time()
+    t0 = cpu()
     work(1.0)
-    sys.stdout.write("exiting %%.6f\\n" %% (time.thread_time() - t0))
+    sys.stdout.write("exiting %%.6f\\n" %% (cpu() - t0))
     sys.stdout.flush()
     os._exit(0)
     """ % INTERVAL)
 
 
+@unittest.skipIf(sys.version_info < (3, 5), NEEDS_35)
 class ToggleCheckpointTest(unittest.TestCase):
 
     setUp = SignalsTest.setUp
