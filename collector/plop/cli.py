@@ -235,7 +235,9 @@ def _run_target(opts, prog_args):
     would: sys.argv, sys.path[0], __main__, real file names in frames."""
     if opts.module is not None:
         sys.argv = [opts.module] + prog_args
-        sys.path[0] = os.getcwd()
+        # `python -m` puts the working directory first: by name since 3.7,
+        # as '' before
+        sys.path[0] = os.getcwd() if sys.version_info >= (3, 7) else ""
         runpy.run_module(opts.module, run_name="__main__", alter_sys=True)
     else:
         sys.argv = [opts.target] + prog_args
