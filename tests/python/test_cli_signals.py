@@ -367,7 +367,8 @@ class ToggleCheckpointTest(unittest.TestCase):
         burned = float(r.stdout.split()[1])
         counts = self.load()
         seconds = sum(counts.values()) * INTERVAL
-        self.assertGreaterEqual(seconds, 0.8 * (burned - 0.2) - 4 * INTERVAL,
+        self.assertGreaterEqual(seconds,
+                                0.8 * (burned - 0.2) - 4 * INTERVAL,
                                 (seconds, burned))
         self.assertLessEqual(seconds, 1.1 * burned + 0.05)
 
