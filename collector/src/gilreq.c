@@ -3,22 +3,33 @@
  * same stores CPython's take_gil() makes when the switch interval runs
  * out (Python/ceval_gil.c, SET_GIL_DROP_REQUEST):
  *
- *   3.8        _PyRuntime.ceval.gil_drop_request and .eval_breaker
+ *   2.7, 3.6   no request the holder would honour: 2.7's GIL has none
+ *              (a thread lets it go every 100 instructions and takes it
+ *              straight back, before a waiter wakes up), and 3.6 keeps its
+ *              request in a static of ceval.c.  Instead a pending call
+ *              (Py_AddPendingCall, safe from any thread on these versions)
+ *              runs in the main thread at its next bytecode boundary and
+ *              waits there, GIL released, until the sampler has taken the
+ *              GIL (gil_request_done), at most HANDOFF_WAIT_NS.  So a
+ *              sample lands where the main thread is, as it does on 3.7+.
+ *              Pending calls run in the main thread only: when another
+ *              thread holds the GIL, samples wait until it lets it go.
+ *   3.7-3.8    _PyRuntime.ceval.gil_drop_request and .eval_breaker
  *   3.9-3.12   interp->ceval.gil_drop_request and .eval_breaker
  *   3.13       the _PY_GIL_DROP_REQUEST_BIT of the holder's
  *              tstate->eval_breaker (interp->ceval.gil->last_holder)
- *   others     nothing (2.7-3.7 have not been done yet, 3.14+ not
- *              known): samples then wait for the switch interval
+ *   others     nothing (3.14+ not known): samples then wait for the
+ *              switch interval
  */
 #include <patchlevel.h>      /* PY_VERSION_HEX alone: Py_BUILD_CORE must
                                 come before Python.h */
 
-#if PY_VERSION_HEX >= 0x03080000 && PY_VERSION_HEX < 0x030E0000
+#if PY_VERSION_HEX >= 0x03070000 && PY_VERSION_HEX < 0x030E0000
 #define Py_BUILD_CORE 1
 #endif
 #include <Python.h>
 
-#if PY_VERSION_HEX >= 0x03080000 && PY_VERSION_HEX < 0x030E0000
+#if PY_VERSION_HEX >= 0x03070000 && PY_VERSION_HEX < 0x030E0000
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpedantic"
@@ -32,8 +43,10 @@
 #include <internal/pycore_interp.h>
 #elif PY_VERSION_HEX >= 0x03090000
 #include <internal/pycore_interp.h>
-#else
+#elif PY_VERSION_HEX >= 0x03080000
 #include <internal/pycore_pystate.h>
+#else
+#include <internal/pystate.h>
 #endif
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop
@@ -41,6 +54,59 @@
 #endif
 
 #include "gilreq.h"
+
+#if PY_VERSION_HEX < 0x03070000
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <time.h>
+
+/* bounds the main thread's wait for a sampler that never comes */
+#define HANDOFF_WAIT_NS 5000000
+
+static atomic_int handoff_wanted;   /* a pending call is queued */
+static atomic_int handoff_waiting;  /* the main thread waits in it */
+static sem_t handoff_sem;
+static pthread_once_t handoff_once = PTHREAD_ONCE_INIT;
+
+static void
+handoff_init(void)
+{
+    sem_init(&handoff_sem, 0, 0);
+}
+
+/* The pending call: main thread, GIL held, at a bytecode boundary. */
+static int
+handoff(void *unused)
+{
+    (void)unused;
+    if (!atomic_exchange(&handoff_wanted, 0)) {
+        return 0;
+    }
+    while (sem_trywait(&handoff_sem) == 0) {
+        /* a post for an earlier wait that had timed out */
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += HANDOFF_WAIT_NS;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    int saved_errno = errno;
+    /* set while the GIL is still held: the sampler, which can take it
+       only after the release below, always sees it */
+    atomic_store(&handoff_waiting, 1);
+    Py_BEGIN_ALLOW_THREADS
+    while (sem_timedwait(&handoff_sem, &until) != 0 && errno == EINTR) {
+    }
+    atomic_store(&handoff_waiting, 0);
+    Py_END_ALLOW_THREADS
+    errno = saved_errno;
+    return 0;
+}
+#endif
 
 void
 gil_request_drop(PyInterpreterState *interp)
@@ -56,11 +122,35 @@ gil_request_drop(PyInterpreterState *interp)
 #elif PY_VERSION_HEX >= 0x03090000
     _Py_atomic_store_relaxed(&interp->ceval.gil_drop_request, 1);
     _Py_atomic_store_relaxed(&interp->ceval.eval_breaker, 1);
-#elif PY_VERSION_HEX >= 0x03080000
+#elif PY_VERSION_HEX >= 0x03070000
     (void)interp;
     _Py_atomic_store_relaxed(&_PyRuntime.ceval.gil_drop_request, 1);
     _Py_atomic_store_relaxed(&_PyRuntime.ceval.eval_breaker, 1);
+#elif PY_VERSION_HEX >= 0x03060000 || PY_MAJOR_VERSION == 2
+    (void)interp;
+    pthread_once(&handoff_once, handoff_init);
+    if (!atomic_exchange(&handoff_wanted, 1)
+        && Py_AddPendingCall(handoff, NULL) < 0) {
+        atomic_store(&handoff_wanted, 0);   /* queue full: wait as is */
+    }
 #else
     (void)interp;
+#endif
+}
+
+void
+gil_request_done(void)
+{
+#if PY_VERSION_HEX < 0x03070000
+    /*
+     * Both run holding the GIL, so they never overlap: either handoff()
+     * already let the GIL go for us (waiting: wake it), or it has not run
+     * yet (the GIL came another way, e.g. a blocking call): then it is not
+     * wanted any more, and the queued call returns at once.
+     */
+    atomic_store(&handoff_wanted, 0);
+    if (atomic_load(&handoff_waiting)) {
+        sem_post(&handoff_sem);
+    }
 #endif
 }

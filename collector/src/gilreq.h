@@ -27,4 +27,11 @@
  */
 void gil_request_drop(PyInterpreterState *interp);
 
+/*
+ * Called by the thread that asked, once it holds the GIL: ends the main
+ * thread's wait in the handoff that 2.7 and 3.6 use instead of a drop
+ * request (gilreq.c).  Does nothing on other versions.
+ */
+void gil_request_done(void);
+
 #endif

@@ -16,8 +16,15 @@
  *
  * Helpers for what differs in meaning, not only in presence:
  *
+ *   compat_init_threads      makes sure the GIL exists (before 3.7 the
+ *                            first Python thread creates it)
+ *   compat_atexit            atexit.register/unregister (2.7 has no
+ *                            unregister)
  *   compat_str_from_string   a native str (bytes on 2.7, unicode on 3.x)
  *   compat_int_check         int or long on 2.7, int on 3.x
+ *   compat_int_from_u64, compat_int_from_long
+ *                            a native int (2.7: int, not long, when it
+ *                            fits; what 2.7 code and its profiles expect)
  *   compat_err_format        PyErr_Format with %R and %S on 2.7 too
  *   COMPAT_FASTCALL_WRAPPER, COMPAT_METH_FASTCALL, COMPAT_FASTCALL_FUNC
  *                            METH_FASTCALL methods (3.7+; 3.6 has a
@@ -70,6 +77,31 @@ compat_int_check(PyObject *o)
 }
 
 /*
+ * A native int (2.7: an int when it fits in a C long, as 2.7's own
+ * arithmetic gives, so counts print as 5, not 5L); new reference.
+ */
+static inline PyObject *
+compat_int_from_u64(unsigned long long v)
+{
+#if COMPAT_PY2
+    if (v <= (unsigned long long)LONG_MAX) {
+        return PyInt_FromLong((long)v);
+    }
+#endif
+    return PyLong_FromUnsignedLongLong(v);
+}
+
+static inline PyObject *
+compat_int_from_long(long v)
+{
+#if COMPAT_PY2
+    return PyInt_FromLong(v);
+#else
+    return PyLong_FromLong(v);
+#endif
+}
+
+/*
  * PyErr_Format(exc, fmt, ...): returns NULL.  2.7's PyErr_Format knows
  * neither %R nor %S (PyString_FromFormat lacks them); PyUnicode_FromFormat
  * has them there, and the message is made a native str again.
@@ -97,6 +129,63 @@ compat_err_format(PyObject *exc, const char *fmt, ...)
     va_end(ap);
 #endif
     return NULL;
+}
+
+/* ------------------------------------------------------------ threads */
+
+/*
+ * Makes sure the GIL exists, so that a native thread may take it with
+ * PyGILState_Ensure.  3.7+ create it at startup; before, the first
+ * thread.start_new_thread() does, and a program that never started a
+ * thread has none.  Idempotent; called with the GIL held, or before any
+ * thread exists.
+ */
+static inline void
+compat_init_threads(void)
+{
+#if PY_VERSION_HEX < 0x03070000
+    PyEval_InitThreads();
+#endif
+}
+
+/*
+ * atexit.register(func) and atexit.unregister(func); 0, or -1 with an
+ * exception.  2.7's atexit has no unregister: the entries of its
+ * _exithandlers list that call func are removed, which is what 3.x's
+ * unregister does.
+ */
+static inline int
+compat_atexit(const char *method, PyObject *func)
+{
+    PyObject *mod = PyImport_ImportModule("atexit");
+    if (mod == NULL) {
+        return -1;
+    }
+#if COMPAT_PY2
+    if (strcmp(method, "unregister") == 0) {
+        PyObject *list = PyObject_GetAttrString(mod, "_exithandlers");
+        Py_DECREF(mod);
+        if (list == NULL || !PyList_Check(list)) {
+            Py_XDECREF(list);
+            return PyErr_Occurred() ? -1 : 0;
+        }
+        for (Py_ssize_t i = PyList_GET_SIZE(list) - 1; i >= 0; i--) {
+            PyObject *entry = PyList_GET_ITEM(list, i);
+            if (PyTuple_Check(entry) && PyTuple_GET_SIZE(entry) > 0
+                && PyTuple_GET_ITEM(entry, 0) == func
+                && PySequence_DelItem(list, i) < 0) {
+                Py_DECREF(list);
+                return -1;
+            }
+        }
+        Py_DECREF(list);
+        return 0;
+    }
+#endif
+    PyObject *r = PyObject_CallMethod(mod, (char *)method, (char *)"O", func);
+    Py_DECREF(mod);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
 }
 
 /* ------------------------------------------------------------ dicts */
@@ -158,6 +247,7 @@ typedef struct {
 #define Py_tp_clear 51
 #define Py_tp_dealloc 52
 #define Py_tp_doc 56
+#define Py_tp_getattro 58
 #define Py_tp_iter 62
 #define Py_tp_iternext 63
 #define Py_tp_methods 64
@@ -214,6 +304,9 @@ PyType_FromSpec(PyType_Spec *spec)
             tp->tp_doc = doc;
             break;
         }
+        case Py_tp_getattro:
+            tp->tp_getattro = (getattrofunc)s->pfunc;
+            break;
         case Py_tp_iter: tp->tp_iter = (getiterfunc)s->pfunc; break;
         case Py_tp_iternext:
             tp->tp_iternext = (iternextfunc)s->pfunc;

@@ -137,6 +137,9 @@ typedef struct {
     sem_t ready;                 /* the thread's timer is armed, or failed */
     int thread_errno;            /* why the thread could not start */
     PyObject *atexit_stop;       /* strong: the bound stop registered */
+#if PY_VERSION_HEX < 0x03070000
+    sig_atomic_t forks_seen;     /* fork_count when last looked at */
+#endif
 } Sampler;
 
 static const char overflow_name[] = "<overflow>";
@@ -340,6 +343,7 @@ sampler_thread(void *arg)
         }
         gil_request_drop(self->interp);
         PyEval_RestoreThread(own);
+        gil_request_done();
         take_sample(self);
         int done = self->expired;
         PyEval_SaveThread();
@@ -413,15 +417,7 @@ launch_thread(Sampler *self)
 static int
 atexit_call(Sampler *self, const char *method)
 {
-    PyObject *mod = PyImport_ImportModule("atexit");
-    if (mod == NULL) {
-        return -1;
-    }
-    PyObject *r = PyObject_CallMethod(mod, (char *)method, (char *)"O",
-                                      self->atexit_stop);
-    Py_DECREF(mod);
-    Py_XDECREF(r);
-    return r ? 0 : -1;
+    return compat_atexit(method, self->atexit_stop);
 }
 
 /* Baselines every thread's clock, so start() charges from here. */
@@ -487,6 +483,7 @@ sampler_start(Sampler *self, PyObject *args, PyObject *kwargs)
                 return NULL;
             }
         }
+        compat_init_threads();
         self->starting = 1;
         int rc = launch_thread(self);
         self->starting = 0;
@@ -618,7 +615,7 @@ frame_tuple(Sampler *self, const uintptr_t *w, PyObject *cache)
 static int
 dict_add(PyObject *dict, PyObject *key, uint64_t n)
 {
-    PyObject *count = PyLong_FromUnsignedLongLong(n);
+    PyObject *count = compat_int_from_u64(n);
     if (count == NULL) {
         return -1;
     }
@@ -744,6 +741,45 @@ sampler_after_fork_child(Sampler *self, PyObject *unused)
     return sampler_reset(self, NULL);
 }
 
+#if PY_VERSION_HEX < 0x03070000
+/*
+ * os.register_at_fork(), through which plop.sampling calls
+ * _after_fork_child() in a forked child, is 3.7+.  Before, a
+ * pthread_atfork() child handler counts forks (it only increments: safe
+ * in the child of a threaded process), and a Sampler that finds the count
+ * changed when any of its attributes is next looked up does what
+ * _after_fork_child() does first.
+ */
+static volatile sig_atomic_t fork_count;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void
+count_fork(void)
+{
+    fork_count++;
+}
+
+static void
+register_atfork(void)
+{
+    pthread_atfork(NULL, NULL, count_fork);
+}
+
+static PyObject *
+sampler_getattro(Sampler *self, PyObject *name)
+{
+    if (self->forks_seen != fork_count) {
+        self->forks_seen = fork_count;
+        PyObject *r = sampler_after_fork_child(self, NULL);
+        if (r == NULL) {
+            return NULL;
+        }
+        Py_DECREF(r);
+    }
+    return PyObject_GenericGetAttr((PyObject *)self, name);
+}
+#endif
+
 /* ------------------------------------------------------------ the type */
 
 static PyObject *
@@ -788,6 +824,10 @@ sampler_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         return NULL;
     }
     self->mode = (enum sampler_mode)mode;
+#if PY_VERSION_HEX < 0x03070000
+    pthread_once(&atfork_once, register_atfork);
+    self->forks_seen = fork_count;
+#endif
     self->interval = interval;
     self->interval_ns = (int64_t)(interval * 1e9);
     self->lines = lines;
@@ -825,7 +865,7 @@ sampler_dealloc(Sampler *self)
 static PyObject *
 get_samples(Sampler *self, void *unused)
 {
-    return PyLong_FromUnsignedLongLong(self->samples);
+    return compat_int_from_u64(self->samples);
 }
 
 static PyObject *
@@ -849,13 +889,13 @@ get_running(Sampler *self, void *unused)
 static PyObject *
 get_overflow(Sampler *self, void *unused)
 {
-    return PyLong_FromUnsignedLongLong(self->overflow);
+    return compat_int_from_u64(self->overflow);
 }
 
 static PyObject *
 get_nomemory(Sampler *self, void *unused)
 {
-    return PyLong_FromUnsignedLongLong(self->nomemory);
+    return compat_int_from_u64(self->nomemory);
 }
 
 static PyObject *
@@ -878,13 +918,13 @@ set_fail_allocs(Sampler *self, PyObject *value, void *unused)
 static PyObject *
 get_unique_stacks(Sampler *self, void *unused)
 {
-    return PyLong_FromSize_t(self->tab.len);
+    return compat_int_from_u64(self->tab.len);
 }
 
 static PyObject *
 get_total(Sampler *self, void *unused)
 {
-    return PyLong_FromUnsignedLongLong(stacktab_total(&self->tab)
+    return compat_int_from_u64(stacktab_total(&self->tab)
                                        + self->overflow + self->nomemory);
 }
 
@@ -909,13 +949,13 @@ get_lines(Sampler *self, void *unused)
 static PyObject *
 get_max_stacks(Sampler *self, void *unused)
 {
-    return PyLong_FromSize_t(self->tab.max_entries);
+    return compat_int_from_u64(self->tab.max_entries);
 }
 
 static PyObject *
 get_max_depth(Sampler *self, void *unused)
 {
-    return PyLong_FromSize_t(self->max_depth);
+    return compat_int_from_u64(self->max_depth);
 }
 
 static PyGetSetDef sampler_getset[] = {
@@ -971,6 +1011,9 @@ static PyType_Slot sampler_slots[] = {
     {Py_tp_dealloc, (void *)sampler_dealloc},
     {Py_tp_methods, sampler_methods},
     {Py_tp_getset, sampler_getset},
+#if PY_VERSION_HEX < 0x03070000
+    {Py_tp_getattro, (void *)sampler_getattro},
+#endif
     {Py_tp_doc, (void *)"Sampler(mode='virtual', interval=0.01, lines=False, "
                         "max_stacks=100000, max_depth=1024): the C core of "
                         "plop.collector.Collector"},
