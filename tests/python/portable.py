@@ -11,6 +11,13 @@ and 3.6 lack, so that the same tests run on every interpreter of the matrix
     TimeoutExpired, CalledProcessError
     wait(proc, timeout)   Popen.wait with a timeout (3.3+)
     signal_name(num)      signal.Signals(num).name (3.5+)
+    queue                 the queue module (Queue on 2.7)
+    RecursionError        (3.5+; 2.7 raises RuntimeError)
+    acquire(lock, timeout)    lock.acquire(timeout=...) (3.2+)
+
+Importing it also gives 2.7's unittest.TestCase the 3.x names
+assertRaisesRegex and assertRegex (2.7 spells them ...Regexp and
+assertRegexpMatches).
 
 The clocks are independent of plop: they are what the tests measure the
 collector against.  Programs that the tests start import this module too,
@@ -24,8 +31,19 @@ import subprocess
 import sys
 import threading
 import time
+import unittest
 
 PY2 = sys.version_info[0] == 2
+
+if PY2:
+    import Queue as queue  # noqa: F401
+    if not hasattr(unittest.TestCase, "assertRaisesRegex"):
+        unittest.TestCase.assertRaisesRegex = \
+            unittest.TestCase.assertRaisesRegexp
+    if not hasattr(unittest.TestCase, "assertRegex"):
+        unittest.TestCase.assertRegex = unittest.TestCase.assertRegexpMatches
+else:
+    import queue  # noqa: F401
 
 DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -177,3 +195,21 @@ def signal_name(num):
     if not names:
         raise ValueError("no signal %d" % num)
     return names[0]
+
+
+try:
+    RecursionError = RecursionError
+except NameError:  # 2.7
+    RecursionError = RuntimeError
+
+
+def acquire(lock, timeout):
+    """lock.acquire(timeout=timeout): True when acquired in time."""
+    if not PY2:
+        return lock.acquire(timeout=timeout)
+    deadline = monotonic() + timeout
+    while not lock.acquire(False):
+        if monotonic() >= deadline:
+            return False
+        time.sleep(0.001)
+    return True

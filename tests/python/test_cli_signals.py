@@ -21,9 +21,8 @@ import textwrap
 import time
 import unittest
 
-# subprocess.run, signal.Signals; on 2.7 the CLI is tested from Python 3 by
-# test_cli_py27.py
-NEEDS_35 = "runs on Python 3.5+; test_cli_py27.py tests the 2.7 CLI"
+import portable
+
 
 COLLECTOR_DIR = os.path.dirname(os.path.dirname(
     os.path.abspath(__import__("plop").__file__)))
@@ -33,8 +32,8 @@ INTERVAL = 0.005
 # Burns `BURN` s of CPU, prints "ready <cpu>" then burns until a signal
 # ends it (or `END` says how to end by itself).
 PROG = textwrap.dedent("""\
-    import os, signal, sys, time
-    cpu = getattr(time, "thread_time", time.process_time)
+    import os, portable, signal, sys, time
+    cpu = getattr(time, "thread_time", portable.process_time)
     T0 = cpu()   # plop charges nothing from before start()
 
     def work(sec):
@@ -93,7 +92,6 @@ class Ended(object):
         return (self.signal, self.code)
 
 
-@unittest.skipIf(sys.version_info < (3, 5), NEEDS_35)
 class SignalsTest(unittest.TestCase):
 
     def setUp(self):
@@ -107,7 +105,8 @@ class SignalsTest(unittest.TestCase):
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def start(self, under_plop, env=None, args=(), preexec=None):
-        e = dict(os.environ, PYTHONPATH=COLLECTOR_DIR, PYTHONUNBUFFERED="1")
+        e = dict(os.environ, PYTHONPATH=portable.pythonpath(COLLECTOR_DIR),
+                 PYTHONUNBUFFERED="1")
         e.update(env or {})
         if under_plop:
             argv = ([sys.executable, "-m", "plop.collector", "-o", self.out,
@@ -180,7 +179,7 @@ class SignalsTest(unittest.TestCase):
                 os.unlink(self.out)
             ready, ended = self.run_until(sig, under_plop=True)
             self.assertEqual(ended.how(), plain.how(), self.stderr)
-            self.assertIn("ended by %s" % signal.Signals(sig).name,
+            self.assertIn("ended by %s" % portable.signal_name(sig),
                           self.stderr)
             self.assert_profile_holds(self.load(), ready, ended.cpu)
 
@@ -232,16 +231,16 @@ class SignalsTest(unittest.TestCase):
         prog = os.path.join(self.dir, "toggled.py")
         with open(prog, "w") as f:
             f.write(textwrap.dedent("""\
-                import os, signal, sys, time
-                cpu = getattr(time, "thread_time", time.process_time)
+                import os, portable, signal, sys, time
+                cpu = getattr(time, "thread_time", portable.process_time)
                 def work(sec):
-                    end = time.process_time() + sec
-                    while time.process_time() < end:
+                    end = portable.process_time() + sec
+                    while portable.process_time() < end:
                         sum(range(300))
                 os.kill(os.getpid(), signal.SIGUSR2)
-                t0 = time.process_time()
+                t0 = portable.process_time()
                 work(0.3)
-                sys.stdout.write("ready %.6f\\n" % (time.process_time() - t0))
+                sys.stdout.write("ready %.6f\\n" % (portable.process_time() - t0))
                 sys.stdout.flush()
                 while True:
                     work(0.05)
@@ -250,7 +249,7 @@ class SignalsTest(unittest.TestCase):
             [sys.executable, "-m", "plop.collector", "--toggle-signal",
              "USR2", "-o", self.out, "--interval", str(INTERVAL),
              "toggled.py"], cwd=self.dir,
-            env=dict(os.environ, PYTHONPATH=COLLECTOR_DIR),
+            env=dict(os.environ, PYTHONPATH=portable.pythonpath(COLLECTOR_DIR)),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             universal_newlines=True)
         ready = float(self.wait_line(p, "ready")[1])
@@ -281,10 +280,10 @@ class SignalsTest(unittest.TestCase):
         self.assertFalse(os.path.exists(self.out))
 
     def test_bad_flush_interval_is_a_usage_error(self):
-        r = subprocess.run(
+        r = portable.run(
             [sys.executable, "-m", "plop.collector", "--flush-interval",
              "-1", "prog.py"], cwd=self.dir,
-            env=dict(os.environ, PYTHONPATH=COLLECTOR_DIR),
+            env=dict(os.environ, PYTHONPATH=portable.pythonpath(COLLECTOR_DIR)),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             universal_newlines=True, timeout=60)
         self.assertEqual(r.returncode, 2)
@@ -328,8 +327,8 @@ class CheckpointerTest(unittest.TestCase):
 
 
 TOGGLED = textwrap.dedent("""\
-    import os, signal, sys, time
-    cpu = getattr(time, "thread_time", time.process_time)
+    import os, portable, signal, sys, time
+    cpu = getattr(time, "thread_time", portable.process_time)
     from plop.toggle import install_signal_toggle
 
     def work(sec):
@@ -348,21 +347,21 @@ TOGGLED = textwrap.dedent("""\
     """ % INTERVAL)
 
 
-@unittest.skipIf(sys.version_info < (3, 5), NEEDS_35)
 class ToggleCheckpointTest(unittest.TestCase):
 
-    setUp = SignalsTest.setUp
-    tearDown = SignalsTest.tearDown
-    load = SignalsTest.load
+    setUp = SignalsTest.__dict__["setUp"]
+    tearDown = SignalsTest.__dict__["tearDown"]
+    load = SignalsTest.__dict__["load"]
 
     def test_toggle_checkpoints_a_running_collection(self):
         prog = os.path.join(self.dir, "toggled.py")
         with open(prog, "w") as f:
             f.write(TOGGLED)
-        r = subprocess.run([sys.executable, prog, self.out],
-                           env=dict(os.environ, PYTHONPATH=COLLECTOR_DIR),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           universal_newlines=True, timeout=60)
+        r = portable.run([sys.executable, prog, self.out],
+                         env=dict(os.environ,
+                                  PYTHONPATH=portable.pythonpath(COLLECTOR_DIR)),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         universal_newlines=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
         burned = float(r.stdout.split()[1])
         counts = self.load()

@@ -1,3 +1,4 @@
+# -*- coding: utf-8 -*-
 """Tests of plop.collector.Collector (the C sampler through its Python API):
 the plop.out round trip, start/stop/reset and the context manager, argument
 errors, accuracy of the time-weighted counts (CPU functions, a long C call,
@@ -12,15 +13,17 @@ import threading
 import time
 import unittest
 
+import portable
+
 from plop import _collector
 from plop.collector import Collector
 
 
 def burn(seconds):
     """Burns `seconds` of this thread's CPU time in Python code."""
-    end = time.thread_time() + seconds
+    end = portable.thread_time() + seconds
     x = 0
-    while time.thread_time() < end:
+    while portable.thread_time() < end:
         for i in range(2000):
             x += i * i
     return x
@@ -40,7 +43,7 @@ def fc(s):
 
 def timed(fn, *args, **kw):
     """The thread CPU time (or, with clock=, that clock's time) fn took."""
-    clock = kw.get("clock", time.thread_time)
+    clock = kw.get("clock", portable.thread_time)
     t = clock()
     fn(*args)
     return clock() - t
@@ -357,8 +360,8 @@ class CapsTest(unittest.TestCase):
 
     def test_lines_records_current_line(self):
         def two_lines():
-            end = time.thread_time() + 0.15
-            while time.thread_time() < end:
+            end = portable.thread_time() + 0.15
+            while portable.thread_time() < end:
                 sum(range(300))  # line A
                 sum(range(300))  # line B
         c = Collector(interval=0.001, mode="prof", lines=True)
@@ -409,8 +412,8 @@ class AccuracyTest(unittest.TestCase):
         def python_work():
             burn(0.25)
 
-        for mode, clock in (("prof", time.thread_time),
-                            ("real", time.perf_counter)):
+        for mode, clock in (("prof", portable.thread_time),
+                            ("real", portable.perf_counter)):
             del keep[:]
             c = Collector(interval=0.001, mode=mode)
             c.start(duration=None)
