@@ -103,10 +103,10 @@ COLLECTOR_ASAN_ENV = LD_PRELOAD="$(strip $(ASAN_RUNTIMES))" \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=86 \
 	PYTHONPATH=$(abspath $(EXT_ASAN_PKG))
 
-# Every CPython 3.8+ that pyenv has; `make test-matrix` runs the collector
-# tests on each of them.
-PYTHONS ?= $(sort $(wildcard /root/.pyenv/versions/3.[89].*/bin/python) \
-	$(wildcard /root/.pyenv/versions/3.1[0-9].*/bin/python))
+# `make test-matrix` runs the collector tests on each of PYTHONS; empty,
+# tests/run-matrix takes every CPython 2.7 and 3.6+ that pyenv has, or
+# $(PYTHON) when there is no pyenv.
+PYTHONS ?=
 
 .PHONY: all deps render collector test test-c test-c-valgrind test-render test-render-asan \
 	test-collector test-collector-asan test-diff test-diff-asan test-matrix test-foreign test-long test-viewer test-browser test-interop test-fuzz test-valgrind \
@@ -278,7 +278,7 @@ test-collector-asan: $(EXT_ASAN) $(EXT_ASAN_PY) $(NATIVE)
 	fi; exit $$rc
 
 test-matrix:
-	$(Q)sh tests/run-matrix $(PYTHONS)
+	$(Q)PYTHON=$(PYTHON) sh tests/run-matrix $(PYTHONS)
 
 # Comparisons and budgets: profiles made by the collector of $(PYTHON).
 test-diff: $(B)/plop-render $(EXT)
