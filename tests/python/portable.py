@@ -14,6 +14,8 @@ and 3.6 lack, so that the same tests run on every interpreter of the matrix
     queue                 the queue module (Queue on 2.7)
     RecursionError        (3.5+; 2.7 raises RuntimeError)
     acquire(lock, timeout)    lock.acquire(timeout=...) (3.2+)
+    set_blocking(fd, flag)    os.set_blocking (3.5+)
+    BlockingIOError       (3.3+; 2.7 raises OSError with EAGAIN)
 
 Importing it also gives 2.7's unittest.TestCase the 3.x names
 assertRaisesRegex and assertRegex (2.7 spells them ...Regexp and
@@ -213,3 +215,21 @@ def acquire(lock, timeout):
             return False
         time.sleep(0.001)
     return True
+
+
+try:
+    BlockingIOError = BlockingIOError
+except NameError:  # 2.7
+    BlockingIOError = OSError
+
+
+def set_blocking(fd, blocking):
+    if hasattr(os, "set_blocking"):
+        return os.set_blocking(fd, blocking)
+    import fcntl
+    flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+    if blocking:
+        flags &= ~os.O_NONBLOCK
+    else:
+        flags |= os.O_NONBLOCK
+    fcntl.fcntl(fd, fcntl.F_SETFL, flags)

@@ -10,6 +10,8 @@ import threading
 import time
 import unittest
 
+import portable
+
 from plop.collector import Collector
 
 NATIVE_DIR = os.environ.get("PLOP_NATIVE_DIR")
@@ -21,9 +23,9 @@ import _plopnative  # noqa: E402
 
 
 def burn(seconds):
-    end = time.thread_time() + seconds
+    end = portable.thread_time() + seconds
     x = 0
-    while time.thread_time() < end:
+    while portable.thread_time() < end:
         for i in range(2000):
             x += i * i
     return x
@@ -51,14 +53,14 @@ class MainBlockedInCTest(unittest.TestCase):
         done = threading.Event()
 
         def worker_one():
-            t = time.thread_time()
+            t = portable.thread_time()
             burn(0.3)
-            cpu["worker_one"] = time.thread_time() - t
+            cpu["worker_one"] = portable.thread_time() - t
 
         def worker_two():
-            t = time.thread_time()
+            t = portable.thread_time()
             burn(0.6)
-            cpu["worker_two"] = time.thread_time() - t
+            cpu["worker_two"] = portable.thread_time() - t
             while len(cpu) < 2:
                 time.sleep(0.01)
             done.set()
@@ -69,7 +71,7 @@ class MainBlockedInCTest(unittest.TestCase):
             os.write(w, b"!")
 
         c = Collector(interval=interval, mode=mode)
-        p0 = time.process_time()
+        p0 = portable.process_time()
         c.start(duration=None)
         ts = [threading.Thread(target=f)
               for f in (worker_one, worker_two, waker)]
@@ -77,7 +79,7 @@ class MainBlockedInCTest(unittest.TestCase):
             t.start()
         interrupted = _plopnative.wait_fd(r)     # main waits in C
         c.stop()
-        process_cpu = time.process_time() - p0
+        process_cpu = portable.process_time() - p0
         for t in ts:
             t.join()
         os.close(r)
@@ -98,9 +100,9 @@ class MainBlockedInCTest(unittest.TestCase):
             self.assertLessEqual(total, process_cpu + 0.01, msg)
 
     def test_threads_sampled_while_main_waits_in_c_real_mode(self):
-        t0 = time.monotonic()
+        t0 = portable.monotonic()
         c, cpu, _ = self.run_workers("real", 0.005)
-        wall = time.monotonic() - t0
+        wall = portable.monotonic() - t0
         got = attribute(c.stack_counts, cpu)
         self.assertGreater(got["worker_one"], 0.25 / 0.005 * 0.8, got)
         self.assertGreater(got["worker_two"], 0.5 / 0.005 * 0.8, got)
@@ -121,16 +123,16 @@ class CThreadCallbackTest(unittest.TestCase):
         spent = []
 
         def callback():
-            t = time.thread_time()
+            t = portable.thread_time()
             burn(0.05)
-            spent.append(time.thread_time() - t)
+            spent.append(portable.thread_time() - t)
 
         c = Collector(interval=interval, mode=mode)
-        p0 = time.process_time()
+        p0 = portable.process_time()
         c.start(duration=None)
         c_cpu = _plopnative.c_thread_callbacks(callback, 6, 0.2)
         c.stop()
-        process_cpu = time.process_time() - p0
+        process_cpu = portable.process_time() - p0
         charged = attribute(c.stack_counts, ["callback"])["callback"]
         charged *= interval
         truth = sum(spent)
@@ -156,11 +158,11 @@ class CThreadCallbackTest(unittest.TestCase):
             spent.append(1)
 
         c = Collector(interval=0.005, mode="real")
-        t0 = time.monotonic()
+        t0 = portable.monotonic()
         c.start(duration=None)
         _plopnative.c_thread_callbacks(callback, 6, 0.2)
         c.stop()
-        wall = time.monotonic() - t0
+        wall = portable.monotonic() - t0
         charged = attribute(c.stack_counts, ["callback"])["callback"] * 0.005
         self.assertGreater(charged, 0.8 * 0.3)
         # the C work (1.2 s of CPU) is never charged
@@ -177,10 +179,10 @@ class ProgramKeepsItsSignalsTest(unittest.TestCase):
             c = Collector(interval=0.001, mode=mode)
             c.start()
             try:
-                t = time.monotonic()
+                t = portable.monotonic()
                 signal.setitimer(signal.ITIMER_REAL, 0.3)
                 signal.pause()
-                elapsed = time.monotonic() - t
+                elapsed = portable.monotonic() - t
             finally:
                 c.stop()
                 signal.setitimer(signal.ITIMER_REAL, 0)
@@ -191,8 +193,8 @@ class ProgramKeepsItsSignalsTest(unittest.TestCase):
     def test_no_signal_reaches_the_wakeup_fd(self):
         # what an idle asyncio loop with a signal handler listens to
         r, w = os.pipe()
-        os.set_blocking(w, False)
-        os.set_blocking(r, False)
+        portable.set_blocking(w, False)
+        portable.set_blocking(r, False)
         old = signal.set_wakeup_fd(w)
         try:
             for mode in ("prof", "virtual", "real"):
@@ -202,7 +204,7 @@ class ProgramKeepsItsSignalsTest(unittest.TestCase):
                 time.sleep(0.1)
                 c.stop()
                 self.assertGreater(c.samples_taken, 0, mode)
-                with self.assertRaises(BlockingIOError, msg=mode):
+                with self.assertRaises(portable.BlockingIOError, msg=mode):
                     os.read(r, 100)
         finally:
             signal.set_wakeup_fd(old)
