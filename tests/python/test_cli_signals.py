@@ -347,6 +347,11 @@ TOGGLED = textwrap.dedent("""\
     """ % INTERVAL)
 
 
+# 2.7's GIL lets a waiting thread in only when the running one blocks: the
+# toggle's writer thread checkpoints late behind a CPU-bound main thread
+# (README, supported versions).  The CLI's checkpoints are tested on 2.7.
+@unittest.skipIf(sys.version_info < (3,), "2.7: checkpoints from the "
+                 "toggle's thread wait for the GIL behind a busy main thread")
 class ToggleCheckpointTest(unittest.TestCase):
 
     setUp = SignalsTest.__dict__["setUp"]
