@@ -21,6 +21,7 @@ strip_launcher() removes them, so profiles read as under plain `python`.
 """
 import os
 import runpy
+import threading
 
 from plop import compat
 
@@ -38,9 +39,23 @@ _LAUNCHER_FILES = frozenset(
                                       "__main__.py")]
     + [os.path.abspath(compat.source_path(runpy.__file__))])
 
-# plop's own threads (the checkpoint writer): in the CPU modes a sample can
-# land on them; that time is plop's, not the program's.
-_OWN_THREAD_FILES = frozenset([os.path.join(_HERE, "checkpoint.py")])
+# plop's own threads, by the (file, function) their stacks start with
+# under threading's bootstrap: the checkpoint thread and the toggle's
+# writer.  A sample can land on them; that time is plop's, not the
+# program's.
+_OWN_THREAD_ROOTS = frozenset([
+    (os.path.join(_HERE, "checkpoint.py"), "_loop"),
+    (os.path.join(_HERE, "toggle.py"), "_write_loop")])
+_THREADING_FILE = os.path.abspath(compat.source_path(threading.__file__))
+
+
+def _is_own_thread(stack):
+    """True for a stack (leaf first) of one of plop's own threads."""
+    for filename, _, name in reversed(stack):
+        f = os.path.abspath(compat.source_path(_as_str(filename)))
+        if f != _THREADING_FILE:
+            return (f, name) in _OWN_THREAD_ROOTS
+    return False
 
 
 def _as_str(filename):
@@ -63,7 +78,8 @@ def strip_launcher(stack_counts):
     of each stack, so the program's stacks start at its '<module>' as under
     plain `python`.  Stacks made of launcher frames only (samples taken
     while runpy sets the program up or winds it down) and stacks of plop's
-    own checkpoint thread are plop's time and are dropped."""
+    own threads (checkpoints, the toggle's writer) are plop's time and are
+    dropped."""
     out = {}
     for stack, n in stack_counts.items():
         end = len(stack)
@@ -71,8 +87,7 @@ def strip_launcher(stack_counts):
             end -= 1
         if end == 0:
             continue
-        if any(os.path.abspath(_as_str(f[0])) in _OWN_THREAD_FILES
-               for f in stack[:end]):
+        if _is_own_thread(stack):
             continue
         key = stack[:end]
         out[key] = out.get(key, 0) + n

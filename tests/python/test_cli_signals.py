@@ -67,6 +67,9 @@ PROG = textwrap.dedent("""\
             work(float(end.split(":")[1]))
             sys.stdout.write("exiting %.6f\\n" % (cpu() - T0))
             sys.stdout.flush()
+            parts = end.split(":")
+            if len(parts) > 2:      # idle a while: no CPU, checkpoints run
+                time.sleep(float(parts[2]))
             os._exit(7)
         if end == "normal":
             return
@@ -159,12 +162,13 @@ class SignalsTest(unittest.TestCase):
         with open(self.out) as f:
             return ast.literal_eval(f.read())
 
-    def assert_profile_holds(self, counts, at_least, at_most):
-        """The profile's time (counts x interval) lies between the CPU the
-        program measured before the signal and the CPU the kernel charged
-        the whole process (plus one interval per thread at each end)."""
+    def assert_profile_holds(self, counts, at_least, at_most, share=0.8):
+        """The profile's time (counts x interval) lies between `share` of
+        the CPU the program measured before the signal and the CPU the
+        kernel charged the whole process (plus one interval per thread at
+        each end)."""
         seconds = sum(counts.values()) * INTERVAL
-        self.assertGreaterEqual(seconds, 0.8 * at_least - 2 * INTERVAL,
+        self.assertGreaterEqual(seconds, share * at_least - 2 * INTERVAL,
                                 (seconds, at_least))
         self.assertLessEqual(seconds, 1.1 * at_most + 2 * INTERVAL,
                              (seconds, at_most))
@@ -258,17 +262,35 @@ class SignalsTest(unittest.TestCase):
         self.assertEqual(ended.how(), (signal.SIGTERM, None), self.stderr)
         self.assert_profile_holds(self.load(), ready, ended.cpu)
 
-    def test_os_exit_keeps_the_last_checkpoint(self):
-        # 1.2 s of CPU after a 0.1 s start, then os._exit(7): with 0.2 s
-        # checkpoints at most the last 0.2 s (of wall time, so of CPU too)
-        # is lost
+    def test_os_exit_after_idling_keeps_everything(self):
+        # 1.2 s of CPU, then 0.8 s asleep (4 checkpoint intervals, no CPU),
+        # then os._exit(7): a checkpoint taken after the work holds all of
+        # it
+        env = {"BURN": "0.1", "END": "_exit:1.2:0.8"}
+        p = self.start(True, env=env, args=["--flush-interval", "0.2"])
+        exiting = float(self.wait_line(p, "exiting")[1])
+        ended = self.end(p)
+        self.assertEqual(ended.how(), (None, 7))
+        self.assert_profile_holds(self.load(), exiting, ended.cpu)
+        self.assertEqual(os.listdir(self.dir), ["out.plop", "prog.py"])
+
+    def test_os_exit_while_busy_keeps_the_last_checkpoint(self):
+        # 1.2 s of CPU after a 0.1 s start, then os._exit(7) at once: with
+        # 0.2 s checkpoints at most the last 0.2 s of wall time is lost
+        # when the checkpoint thread gets a CPU on time
         env = {"BURN": "0.1", "END": "_exit:1.2"}
         p = self.start(True, env=env, args=["--flush-interval", "0.2"])
         exiting = float(self.wait_line(p, "exiting")[1])
         ended = self.end(p)
         self.assertEqual(ended.how(), (None, 7))
         counts = self.load()
-        self.assert_profile_holds(counts, exiting - 0.2, ended.cpu)
+        # Only a quarter is required: on an overloaded machine (load 5 on 2
+        # cores) the checkpoint thread waits for a CPU while the program
+        # burns, and up to 1 s of the last 1.3 s was seen missing (the
+        # test above checks the content; this one that checkpoints happen
+        # while the program is busy).
+        self.assert_profile_holds(counts, exiting - 0.2, ended.cpu,
+                                  share=0.25)
         self.assertEqual(os.listdir(self.dir), ["out.plop", "prog.py"])
 
     def test_no_checkpoints_means_os_exit_loses_the_profile(self):
@@ -288,6 +310,29 @@ class SignalsTest(unittest.TestCase):
             universal_newlines=True, timeout=60)
         self.assertEqual(r.returncode, 2)
         self.assertIn("--flush-interval", r.stderr)
+
+
+class OwnThreadsTest(unittest.TestCase):
+
+    def test_stacks_of_plops_own_threads_are_dropped(self):
+        import threading
+        from plop import checkpoint, profile_io, toggle
+        thr = threading.__file__.replace(".pyc", ".py")
+        boot = [(thr, 900, "_bootstrap"), (thr, 950, "_bootstrap_inner"),
+                (thr, 870, "run")]
+        ck = checkpoint.__file__.replace(".pyc", ".py")
+        tg = toggle.__file__.replace(".pyc", ".py")
+        prog = [("/app/p.py", 3, "work"), ("/app/p.py", 1, "<module>")]
+        counts = {
+            tuple([("/x/io.py", 1, "write"), (ck, 80, "_loop")] +
+                  boot[::-1]): 4,
+            tuple([(tg, 270, "_write_loop")] + boot[::-1]): 2,
+            # the toggle's handler on top of the program: the program's
+            tuple([(tg, 170, "_handle")] + prog): 5,
+            tuple(prog): 1,
+        }
+        self.assertEqual(profile_io.strip_launcher(counts), {
+            tuple([(tg, 170, "_handle")] + prog): 5, tuple(prog): 1})
 
 
 class CheckpointerTest(unittest.TestCase):
@@ -343,6 +388,7 @@ TOGGLED = textwrap.dedent("""\
     work(1.0)
     sys.stdout.write("exiting %%.6f\\n" %% (cpu() - t0))
     sys.stdout.flush()
+    time.sleep(0.8)     # no CPU: the writer checkpoints after the work
     os._exit(0)
     """ % INTERVAL)
 
@@ -372,7 +418,7 @@ class ToggleCheckpointTest(unittest.TestCase):
         counts = self.load()
         seconds = sum(counts.values()) * INTERVAL
         self.assertGreaterEqual(seconds,
-                                0.8 * (burned - 0.2) - 4 * INTERVAL,
+                                0.8 * burned - 4 * INTERVAL,
                                 (seconds, burned))
         self.assertLessEqual(seconds, 1.1 * burned + 0.05)
 
