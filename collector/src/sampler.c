@@ -120,6 +120,7 @@ typedef struct {
     uint64_t overflow;           /* counts that found no room in tab */
     uint64_t nomemory;           /* counts lost for lack of memory */
     uint64_t samples;            /* sweeps that took a sample */
+    uint64_t tab_gen;            /* changes when tab is emptied */
     int64_t sample_time_ns;      /* time spent sampling, GIL held */
     int64_t timer_ns;            /* timer time since start() */
     int64_t duration_ns;         /* 0: unlimited */
@@ -142,6 +143,9 @@ typedef struct {
 #endif
 } Sampler;
 
+/* stacks at least this deep are cached per thread in real mode (charge) */
+#define CACHE_DEPTH 48
+
 static const char overflow_name[] = "<overflow>";
 static const char truncated_name[] = "<truncated>";
 static const char nomemory_name[] = "<nomemory>";
@@ -154,11 +158,14 @@ stride(const Sampler *self)
 
 /* ------------------------------------------------------------ the sample */
 
-/* Adds `units` intervals to the stack in self->buf[0..n). */
-static void
+/*
+ * Adds `units` intervals to the stack in self->buf[0..n); returns its
+ * entry, or NULL when it went to overflow or nomemory.
+ */
+static struct stacktab_entry *
 record(Sampler *self, size_t n, uint64_t units)
 {
-    struct stacktab_entry *e;
+    struct stacktab_entry *e = NULL;
     enum stacktab_result r;
     if (self->fail_allocs > 0) {
         self->fail_allocs--;
@@ -179,17 +186,21 @@ record(Sampler *self, size_t n, uint64_t units)
         break;
     case STACKTAB_FULL:
         self->overflow += units;
-        break;
+        return NULL;
     case STACKTAB_NOMEM:
         self->nomemory += units;
-        break;
+        return NULL;
     }
+    return e;
 }
 
 /*
  * Charges `delta_ns` of thread time (plus its carry) to the thread's
  * current stack.  Reads the frames only when the charge makes at least one
- * whole interval.
+ * whole interval, and in real mode not even then when the thread has not
+ * run since its last charge (its CPU clock has not moved, so its stack is
+ * the one charged last time): an idle thread then costs one clock read
+ * instead of a walk of its whole stack.
  */
 static void
 charge(Sampler *self, PyThreadState *ts, struct thread_clock *tc,
@@ -202,9 +213,32 @@ charge(Sampler *self, PyThreadState *ts, struct thread_clock *tc,
     }
     uint64_t units = (uint64_t)(total / self->interval_ns);
     tc->carry_ns = total % self->interval_ns;
+    int64_t cpu = -1;
+    if (self->mode == MODE_REAL && tc->last_entry != NULL) {
+        cpu = thread_clock_cpu_ns(tc);
+        if (cpu >= 0 && tc->last_entry_gen == self->tab_gen
+            && tc->last_entry_cpu == cpu) {
+            ((struct stacktab_entry *)tc->last_entry)->count += units;
+            return;
+        }
+    }
     size_t n = frames_collect(ts, self->buf, self->max_depth, self->lines);
-    if (n > 0) {
-        record(self, n, units);
+    if (n == 0) {
+        return;
+    }
+    struct stacktab_entry *e = record(self, n, units);
+    /* a clock read costs about what a walk of CACHE_DEPTH frames does */
+    tc->last_entry = NULL;
+    if (self->mode == MODE_REAL && e != NULL
+        && n / stride(self) >= CACHE_DEPTH) {
+        if (cpu < 0) {
+            cpu = thread_clock_cpu_ns(tc);
+        }
+        if (cpu >= 0) {
+            tc->last_entry = e;
+            tc->last_entry_gen = self->tab_gen;
+            tc->last_entry_cpu = cpu;
+        }
     }
 }
 
@@ -550,6 +584,7 @@ sampler_reset(Sampler *self, PyObject *unused)
     }
     struct stacktab old = self->tab;
     stacktab_init(&self->tab, old.max_entries);
+    self->tab_gen++;
     self->overflow = 0;
     self->nomemory = 0;
     self->samples = 0;

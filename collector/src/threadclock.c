@@ -146,6 +146,7 @@ thread_clocks_see(struct thread_clocks *c, unsigned long id, size_t hint,
     }
     tc->cid = cid;
     tc->carry_ns = 0;
+    tc->last_entry = NULL;
     tc->gen = c->gen;
     now = read_clock(c, tc, now_ns);
     tc->last_ns = now >= 0 ? now : 0;

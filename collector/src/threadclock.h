@@ -45,6 +45,12 @@ struct thread_clock {
     int64_t last_ns;        /* the mode's clock at the previous sweep */
     int64_t carry_ns;       /* time charged but not yet a whole interval */
     uint64_t gen;           /* the sweep that last saw it run Python */
+    /* the caller's cache of the last stack charged (real mode: a thread
+       whose CPU clock has not moved has the same stack); cleared when the
+       record is (re)made */
+    void *last_entry;
+    uint64_t last_entry_gen;
+    int64_t last_entry_cpu;
 };
 
 struct thread_clocks {
