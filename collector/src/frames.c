@@ -71,7 +71,10 @@ frames_line(PyCodeObject *co, intptr_t offset)
     if (offset < 0) {
         return co->co_firstlineno;
     }
-    return PyCode_Addr2Line(co, (int)offset);
+    /* -1: an instruction the compiler gave no line (3.10+ artificial
+       instructions, e.g. in frozen importlib); the function's line then */
+    int line = PyCode_Addr2Line(co, (int)offset);
+    return line < 0 ? co->co_firstlineno : line;
 }
 
 #if defined(FRAMES_PUBLIC)

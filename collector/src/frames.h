@@ -40,7 +40,8 @@ size_t frames_collect(PyThreadState *ts, uintptr_t *out, size_t max_frames,
 /* Nonzero when ts is executing Python code (has a frame). */
 int frames_active(PyThreadState *ts);
 
-/* The line number of the instruction at byte offset `offset` of co. */
+/* The line number of the instruction at byte offset `offset` of co; the
+   first line when the offset is negative or the instruction has no line. */
 int frames_line(PyCodeObject *co, intptr_t offset);
 
 #endif
