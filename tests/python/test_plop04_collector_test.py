@@ -120,11 +120,12 @@ class Plop04CollectorTest(unittest.TestCase):
         self.assertTrue(0.8 < elapsed < 0.9, elapsed)
 
         self.assert_counts(self.counts_of_this_file(collector), {
-            ("a", "test_collector"): 10,
-            ("c", "a", "test_collector"): 10,
-            ("b", "test_collector"): 20,
-            ("c", "b", "test_collector"): 10,
-            ("c", "test_collector"): 30,
+            # the original's body runs here inside run_once
+            ("a", "run_once", "test_collector"): 10,
+            ("c", "a", "run_once", "test_collector"): 10,
+            ("b", "run_once", "test_collector"): 20,
+            ("c", "b", "run_once", "test_collector"): 10,
+            ("c", "run_once", "test_collector"): 30,
         })
 
         per_sample = float(collector.sample_time) / collector.samples_taken
