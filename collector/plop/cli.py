@@ -26,6 +26,7 @@ import types
 
 from plop import compat
 from plop.checkpoint import DEFAULT_FLUSH_INTERVAL, Checkpointer
+from plop.exit_signals import ExitSignals
 from plop.profile_io import (FORMATS, is_launcher_file, strip_launcher,
                              write_profile)
 from plop.sampling import (DEFAULT_MAX_DEPTH, DEFAULT_MAX_STACKS, MODES,
@@ -36,11 +37,6 @@ __all__ = ["main", "EXIT_USAGE", "EXIT_WRITE_FAILED"]
 # Exit codes of the command line, besides the profiled program's own status.
 EXIT_USAGE = 2          # bad command line, or output path unusable up front
 EXIT_WRITE_FAILED = 3   # the program ran, but its profile could not be written
-
-# Signals whose default action ends the process and after which the CLI
-# writes the profile first (SIGINT is Python's KeyboardInterrupt: the
-# profile is written as it unwinds the program).
-EXIT_SIGNALS = ("SIGTERM", "SIGHUP")
 
 _HELP_EPILOG = """\
 signals:
@@ -183,53 +179,6 @@ def _print_exception(etype, value, tb):
     sys.excepthook(etype, value, tb)
 
 
-class _ExitSignals(object):
-    """plop's handlers for EXIT_SIGNALS, installed only on signals whose
-    action is the default one (a program started with SIGHUP ignored, under
-    nohup, keeps it ignored).  The handler runs in the main thread between
-    two bytecodes (CPython's signal machinery), calls finish(signum) once,
-    then restores the default action and re-sends the signal, so the
-    process dies of it as it would have without plop."""
-
-    def __init__(self, finish):
-        self._finish = finish
-        self._pid = os.getpid()
-        self._installed = []
-        self._finished = False
-
-    def install(self):
-        for name in EXIT_SIGNALS:
-            num = getattr(signal, name, None)
-            if num is not None and signal.getsignal(num) == signal.SIG_DFL:
-                signal.signal(num, self._handle)
-                self._installed.append(num)
-        return self
-
-    def restore(self):
-        """Gives back the default action to each signal still handled by
-        plop (not to one the program took over)."""
-        for num in self._installed:
-            if signal.getsignal(num) == self._handle:
-                signal.signal(num, signal.SIG_DFL)
-        self._installed = []
-
-    def _handle(self, signum, frame):
-        # A forked child of the program inherited this handler: it has no
-        # profile of its own to write.
-        if os.getpid() == self._pid and not self._finished:
-            self._finished = True
-            try:
-                self._finish(signum)
-            except Exception as e:
-                _say(False, "error: cannot write the profile on %s: %s"
-                     % (compat.signal_name(signum), e))
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
-        # Only if the signal is blocked in this thread: end as the shell
-        # reports a death by signal.
-        os._exit(128 + signum)
-
-
 def _run_target(opts, prog_args):
     """Runs the program as `python script args` / `python -m module args`
     would: sys.argv, sys.path[0], __main__, real file names in frames."""
@@ -316,7 +265,7 @@ def main(argv=None):
         _write(opts, collector, compat.perf_counter() - wall0,
                " (ended by %s)" % compat.signal_name(signum))
 
-    exit_signals = _ExitSignals(finish).install()
+    exit_signals = ExitSignals(finish).install()
     pending = None
     try:
         _run_target(opts, prog_args)
@@ -357,7 +306,7 @@ def _main_toggled(ap, opts, prog_args, kwargs):
         ap.error(str(e))
     _say(opts.quiet, "send signal %s to pid %d to start and stop "
          "collecting" % (opts.toggle_signal, os.getpid()))
-    exit_signals = _ExitSignals(lambda signum: toggle.finish()).install()
+    exit_signals = ExitSignals(lambda signum: toggle.finish()).install()
     try:
         _run_target(opts, prog_args)
     except (SystemExit, KeyboardInterrupt):

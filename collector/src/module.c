@@ -1,16 +1,22 @@
 /*
  * module.c: the plop._collector extension module: multi-phase
  * initialization (single-phase on 2.7, which has no PyModuleDef), the
- * Sampler type (sampler.c) and the name of the frame reader this build
- * uses (frames.c).
+ * Sampler type (sampler.c), the exit-signal handlers (exitsig.c) and the
+ * name of the frame reader this build uses (frames.c).
  */
 #include <Python.h>
 
+#include "exitsig.h"
 #include "frames.h"
 #include "pycompat.h"
 #include "sampler.h"
 
 static PyMethodDef module_methods[] = {
+    {"exit_signals_install", exitsig_install, METH_VARARGS,
+     "exit_signals_install(callback, signums): take each signal whose action "
+     "is the default one, below CPython's signal table (see exitsig.h)"},
+    {"exit_signals_restore", exitsig_restore, METH_NOARGS,
+     "exit_signals_restore(): give the signals back to their default action"},
     {NULL, NULL, 0, NULL},
 };
 
