@@ -200,7 +200,7 @@ $(EXT_ASAN_PKG)/plop/%.py: collector/plop/%.py
 # tests/c/test_NAME.c is linked with librender.a, or, for the collector's
 # pure-C modules (no Python.h), with collector/src/NAME.c directly.
 C_TESTS := $(patsubst tests/c/%.c,%,$(sort $(wildcard tests/c/test_*.c)))
-COLLECTOR_PURE := stacktab
+COLLECTOR_PURE := stacktab threadclock
 $(B)/tests/test_%: tests/c/test_%.c $(B)/librender.a
 	$(call say,LINK,$@)
 	@mkdir -p $(@D)
