@@ -109,7 +109,7 @@ COLLECTOR_ASAN_ENV = LD_PRELOAD="$(strip $(ASAN_RUNTIMES))" \
 PYTHONS ?=
 
 .PHONY: all deps render collector test test-c test-c-valgrind test-render test-render-asan \
-	test-collector test-collector-asan test-diff test-diff-asan test-matrix test-foreign test-long test-viewer test-browser test-interop test-fuzz test-valgrind \
+	test-collector test-collector-asan test-frames-public test-diff test-diff-asan test-matrix test-foreign test-long test-viewer test-browser test-interop test-fuzz test-valgrind \
 	bench bench-collector bench-render fuzz demo clean
 .DEFAULT_GOAL := all
 
@@ -196,6 +196,32 @@ $(EXT_ASAN_PKG)/plop/%.py: collector/plop/%.py
 	@mkdir -p $(@D)
 	$(Q)cp $< $@
 
+# The public frame-API reader (frames.c's fallback for versions it has no
+# struct reader for), built with -DPLOP_FRAMES_PUBLIC for $(PYTHON) (3.11+;
+# older versions refuse it with #error) into a package directory of its own
+# and run through the collector's core tests: the fallback keeps building
+# and keeps working.
+PUB := $(B)/public/py$(PY_TAG)
+EXT_PUBLIC_PKG := $(PUB)/pkg
+EXT_PUBLIC := $(EXT_PUBLIC_PKG)/plop/_collector$(PY_EXT_SUFFIX)
+EXT_PUBLIC_OBJS := $(EXT_SRCS:%.c=$(PUB)/%.o)
+EXT_PUBLIC_PY := $(patsubst collector/plop/%,$(EXT_PUBLIC_PKG)/plop/%,\
+	$(sort $(wildcard collector/plop/*.py)))
+
+$(EXT_PUBLIC): $(EXT_PUBLIC_OBJS)
+	$(call say,LINK,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(EXT_LDFLAGS) -o $@ $^
+
+$(PUB)/collector/src/%.o: collector/src/%.c
+	$(call say,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(EXT_CFLAGS) -DPLOP_FRAMES_PUBLIC -c -o $@ $<
+
+$(EXT_PUBLIC_PKG)/plop/%.py: collector/plop/%.py
+	@mkdir -p $(@D)
+	$(Q)cp $< $@
+
 # ---------------------------------------------------------------- C unit tests
 # tests/c/test_NAME.c is linked with librender.a, or, for the collector's
 # pure-C modules (no Python.h), with collector/src/NAME.c directly.
@@ -276,6 +302,13 @@ test-collector-asan: $(EXT_ASAN) $(EXT_ASAN_PY) $(NATIVE)
 		cat $(EXT_ASAN_LOG)/*; \
 		echo "test-collector-asan: sanitizer reports in '$(EXT_ASAN_LOG)'"; exit 1; \
 	fi; exit $$rc
+
+test-frames-public: $(EXT_PUBLIC) $(EXT_PUBLIC_PY)
+	$(Q)PYTHONPATH=$(abspath $(EXT_PUBLIC_PKG)) $(PYTHON) -c 'import sys, plop._collector as c; \
+		sys.exit(0 if c.frame_reader == "public-api" \
+		else "test-frames-public: loaded the %r reader" % c.frame_reader)' && \
+	PYTHONPATH=$(abspath $(EXT_PUBLIC_PKG)) $(PYTHON) tests/python/run.py \
+		tests/python/test_collector.py
 
 test-matrix:
 	$(Q)PYTHON=$(PYTHON) sh tests/run-matrix $(PYTHONS)

@@ -34,6 +34,10 @@
 
 #include <Python.h>
 
+#if defined(FRAMES_PUBLIC) && PY_VERSION_HEX < 0x030B0000
+#error "PLOP_FRAMES_PUBLIC needs CPython 3.11+ (PyFrame_GetLasti, PyFrame_GetCode); older versions have a struct reader of their own"
+#endif
+
 #if !defined(FRAMES_PUBLIC) && PY_VERSION_HEX >= 0x030B0000
 #define Py_BUILD_CORE 1
 #if defined(__GNUC__)
