@@ -229,7 +229,15 @@ class CliTest(unittest.TestCase):
                 cpu = json.load(f)["cpu"]
             self.assertEqual(p["period"], 5000000)
             stacks = stacks_of(p)
-            self.assertTrue(all(s[-1][2] == "<module>" for s in stacks))
+            # launcher frames are stripped: the program's own <module> is
+            # the root (a sample of interpreter shutdown, after the
+            # program's last line, may have another root: at most a few)
+            rooted = sum(n for s, n in stacks.items()
+                         if s[-1][2] == "<module>")
+            total = sum(stacks.values())
+            self.assertGreaterEqual(rooted, 0.97 * total,
+                                    [s for s in stacks
+                                     if s[-1][2] != "<module>"])
             in_work = sum(v[1] for locs, v in p["samples"]
                           if any(p["functions"][fid][0] == "work"
                                  for lid in locs
