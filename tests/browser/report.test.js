@@ -273,6 +273,9 @@ test("the search box finds a function in the graph, the table and the flame grap
     const data = await pageData(page);
     const i = funcIndex(data, "tokenize");
     await page.fill("#search", "tokeniz");
+    // the search runs in a timeout after the input event: wait for it
+    await page.waitForFunction(() => document.querySelectorAll("#graph g.node.match").length > 0,
+        null, { timeout: 5000 }).catch(() => {});
     const matched = await page.$$eval("#graph g.node.match", (g) => g.map((x) => x.id));
     assert.deepStrictEqual(matched, [`n${i}`]);
     const names = await rowTexts(page, 0);
@@ -283,6 +286,9 @@ test("the search box finds a function in the graph, the table and the flame grap
     await page.press("#search", "Enter");
     assert.strictEqual(await page.textContent("#details h3"), "tokenize");
     await page.fill("#search", "no such function anywhere");
+    // the table filters on the input event's next frame: wait for it
+    await page.waitForFunction(() => document.querySelectorAll("#funcs tbody tr").length === 0,
+        null, { timeout: 5000 }).catch(() => {});
     assert.strictEqual(await page.$$eval("#funcs tbody tr", (r) => r.length), 0);
     assert.strictEqual(await page.$$eval("#graph g.node.match", (g) => g.length), 0);
     await page.press("#search", "Escape");
