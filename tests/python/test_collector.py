@@ -462,8 +462,10 @@ class AccuracyTest(unittest.TestCase):
         got = attribute(c.stack_counts, cpu)
         self.assertGreater(got["worker_one"], 0)
         self.assertGreater(got["worker_two"], 0)
+        # 8 points: two threads taking the GIL from each other bias where
+        # the sampler gets it (README, known limits)
         for k, v in shares(got).items():
-            self.assertAlmostEqual(v, shares(cpu)[k], delta=5,
+            self.assertAlmostEqual(v, shares(cpu)[k], delta=8,
                                    msg="got %r want %r" % (got, cpu))
         # each worker's stack is its own: the thread bootstrap under it
         for stack in c.stack_counts:
