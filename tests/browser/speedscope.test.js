@@ -141,8 +141,13 @@ async function openInSpeedscope(file) {
 /* The Sandwich table as [{name, total, self}]. */
 async function sandwich(page) {
     await page.click("text=Sandwich");
+    /* Wait for rows of counts, not just any 3-cell row: the table is
+       filled after the tab switch. */
     await page.waitForFunction(() => Array.from(document.querySelectorAll("table tr"))
-        .some((tr) => tr.querySelectorAll("td").length === 3));
+        .some((tr) => {
+            const td = tr.querySelectorAll("td");
+            return td.length === 3 && /^\d+ \(<?[\d.]+%\)$/.test(td[0].innerText.trim());
+        }), null, { timeout: 15000 });
     const rows = await page.$$eval("table tr", (trs) => trs.map(
         (tr) => Array.from(tr.querySelectorAll("td")).map((td) => td.innerText.trim())));
     /* Other tables (the profile list) have rows too: keep "N (P%)" ones. */
