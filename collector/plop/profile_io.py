@@ -48,6 +48,16 @@ _OWN_THREAD_ROOTS = frozenset([
     (os.path.join(_HERE, "toggle.py"), "_write_loop")])
 _THREADING_FILE = os.path.abspath(compat.source_path(threading.__file__))
 
+# plop's modules that the launcher calls into while it starts and ends a
+# collection (stopping the checkpoints, the exit-signal handlers, the
+# collector itself, writing the file).  A stack whose root, once the
+# launcher's frames are gone, is one of these was sampled in plop's own
+# bookkeeping on the program's main thread: plop's time, dropped.
+_LAUNCHER_HELPERS = frozenset(
+    os.path.join(_HERE, n) for n in ("checkpoint.py", "exit_signals.py",
+                                     "sampling.py", "profile_io.py",
+                                     "toggle.py"))
+
 
 def _is_own_thread(stack):
     """True for a stack (leaf first) of one of plop's own threads."""
@@ -73,19 +83,25 @@ def is_launcher_file(filename):
     return os.path.abspath(compat.source_path(filename)) in _LAUNCHER_FILES
 
 
+def _is_helper_file(filename):
+    f = os.path.abspath(compat.source_path(_as_str(filename)))
+    return f in _LAUNCHER_HELPERS
+
+
 def strip_launcher(stack_counts):
     """A new {stack: count} without the launcher's frames at the root end
     of each stack, so the program's stacks start at its '<module>' as under
     plain `python`.  Stacks made of launcher frames only (samples taken
     while runpy sets the program up or winds it down) and stacks of plop's
-    own threads (checkpoints, the toggle's writer) are plop's time and are
-    dropped."""
+    own threads (checkpoints, the toggle's writer) or of plop's own work
+    on the main thread (stopping the checkpoints, writing the file) are
+    plop's time and are dropped."""
     out = {}
     for stack, n in stack_counts.items():
         end = len(stack)
         while end > 0 and is_launcher_file(stack[end - 1][0]):
             end -= 1
-        if end == 0:
+        if end == 0 or end < len(stack) and _is_helper_file(stack[end - 1][0]):
             continue
         if _is_own_thread(stack):
             continue

@@ -358,3 +358,16 @@ class StripLauncherTest(unittest.TestCase):
         }
         self.assertEqual(profile_io.strip_launcher(counts),
                          {(work, prog): 7})
+
+    def test_plop_bookkeeping_on_the_main_thread_is_dropped(self):
+        # the CLI stopping its checkpoint thread (a join) after the
+        # program ended: plop's time, not a root of the program's graph
+        from plop import checkpoint, cli, compat, profile_io
+        me = compat.source_path(cli.__file__)
+        ck = compat.source_path(checkpoint.__file__)
+        prog = ("/app/prog.py", 1, "<module>")
+        counts = {
+            ((ck, 68, "stop"), (me, 276, "main")): 4,
+            (prog, (me, 480, "_run_script"), (me, 276, "main")): 6,
+        }
+        self.assertEqual(profile_io.strip_launcher(counts), {(prog,): 6})
