@@ -26,8 +26,8 @@ and the CPU-time timers tick on the kernel's scheduler tick, so the rate
 achieved can be below the rate asked: the weights keep the totals right.
 
 Part 3, accuracy: the a/b/c test (three functions burning 1:2:3 of CPU),
-one long sorted() holding the GIL, and many C calls about as long as the
-interval interleaved with Python code of equal CPU; worst error in points
+one long sorted() holding the GIL, and 150 C calls of ~4.5 ms (sum())
+interleaved with Python code of equal CPU; worst error in points
 of share against the CPU time measured inside the workload.
 
 Not a test: timings depend on the machine and its load.
@@ -232,8 +232,25 @@ def python_part():
     burn(0.35)
 
 
+C_CALL_N = None
+
+
+def calibrate_c_call(seconds=0.0045):
+    """Sets C_CALL_N so that one c_call() takes about `seconds` of CPU:
+    a C call about as long as the interval (the case where a late sample
+    used to charge the Python time before it to the call)."""
+    global C_CALL_N
+    n = 100000
+    for _ in range(20):
+        t = timed(lambda: sum(range(n)))
+        if abs(t - seconds) < 0.1 * seconds:
+            break
+        n = max(1000, int(n * seconds / max(t, 1e-5)))
+    C_CALL_N = n
+
+
 def c_call():
-    sum(range(150000))
+    sum(range(C_CALL_N))
 
 
 def py_call(seconds):
@@ -268,9 +285,9 @@ def accuracy_case(name, mode, interval):
                  "python_part": timed(python_part)}
     else:
         truth = {"c_call": 0.0, "py_call": 0.0}
-        one = timed(c_call)
-        for _ in range(60):
-            truth["c_call"] += timed(c_call)
+        for _ in range(150):
+            one = timed(c_call)
+            truth["c_call"] += one
             truth["py_call"] += timed(py_call, one)
     c.stop()
     return worst_error(c.stack_counts, truth)
@@ -280,6 +297,7 @@ def part3(repeat):
     global DATA
     rnd = random.Random(1)
     DATA = [rnd.random() for _ in range(500000)]
+    calibrate_c_call()
     print("\nPart 3: accuracy, worst error in points of share against CPU "
           "measured in the workload (worst of %d runs)" % repeat)
     print("%-14s %-5s %8s %8s %8s" % ("workload", "mode", "0.01", "0.004",

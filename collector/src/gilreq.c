@@ -55,6 +55,19 @@
 
 #include "gilreq.h"
 
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef sigev_notify_thread_id
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
+
+/* 3.7+: a drop request exists, and can be lost (gilreq.h); renew it */
+#define HAVE_NUDGER (PY_VERSION_HEX >= 0x03070000 && PY_VERSION_HEX < 0x030E0000)
+
 #if PY_VERSION_HEX < 0x03070000
 #include <errno.h>
 #include <pthread.h>
@@ -108,17 +121,31 @@ handoff(void *unused)
 }
 #endif
 
-void
+/*
+ * Sets the GIL drop request of interp, as the switch interval's timeout
+ * does.  Called without the GIL.  Harmless when nobody holds the GIL (the
+ * next holder clears it).
+ */
+static void
 gil_request_drop(PyInterpreterState *interp)
 {
 #if PY_VERSION_HEX >= 0x030E0000
     (void)interp;
 #elif PY_VERSION_HEX >= 0x030D0000
+    /* under the GIL's mutex, as take_gil() does it: the holder cannot
+       finish letting go (drop_gil takes the mutex), so it cannot end its
+       thread and free the state whose bit is set */
+    struct _gil_runtime_state *gil = interp->ceval.gil;
+    if (gil == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&gil->mutex);
     PyThreadState *holder = (PyThreadState *)_Py_atomic_load_ptr_relaxed(
-        &interp->ceval.gil->last_holder);
-    if (holder != NULL && _Py_atomic_load_int_relaxed(&interp->ceval.gil->locked)) {
+        &gil->last_holder);
+    if (holder != NULL && _Py_atomic_load_int_relaxed(&gil->locked)) {
         _Py_set_eval_breaker_bit(holder, _PY_GIL_DROP_REQUEST_BIT);
     }
+    pthread_mutex_unlock(&gil->mutex);
 #elif PY_VERSION_HEX >= 0x03090000
     _Py_atomic_store_relaxed(&interp->ceval.gil_drop_request, 1);
     _Py_atomic_store_relaxed(&interp->ceval.eval_breaker, 1);
@@ -138,7 +165,11 @@ gil_request_drop(PyInterpreterState *interp)
 #endif
 }
 
-void
+/*
+ * Called by the thread that asked, once it holds the GIL: ends the main
+ * thread's wait in the handoff of 2.7 and 3.6.  Nothing on other versions.
+ */
+static void
 gil_request_done(void)
 {
 #if PY_VERSION_HEX < 0x03070000
@@ -153,4 +184,119 @@ gil_request_done(void)
         sem_post(&handoff_sem);
     }
 #endif
+}
+
+/* ------------------------------------------------------------ the nudger */
+
+#if HAVE_NUDGER
+static void *
+nudger_thread(void *arg)
+{
+    struct gil_nudger *n = arg;
+    n->tid = (pid_t)syscall(SYS_gettid);
+    sem_post(&n->ready);
+    sigset_t wake;
+    sigemptyset(&wake);
+    sigaddset(&wake, n->signo);
+    for (;;) {
+        siginfo_t si;
+        if (sigwaitinfo(&wake, &si) < 0) {
+            continue;
+        }
+        if (atomic_load(&n->stop)) {
+            break;
+        }
+        if (atomic_load(&n->waiting)) {
+            gil_request_drop(n->interp);
+            atomic_fetch_add(&n->nudges, 1);
+        }
+    }
+    return NULL;
+}
+
+static int
+set_nudge_timer(struct gil_nudger *n, int64_t ns)
+{
+    struct itimerspec its;
+    memset(&its, 0, sizeof(its));
+    its.it_value.tv_sec = ns / 1000000000;
+    its.it_value.tv_nsec = ns % 1000000000;
+    its.it_interval = its.it_value;
+    return timer_settime(n->timer, 0, &its, NULL);
+}
+#endif
+
+int
+gil_nudger_start(struct gil_nudger *n, PyInterpreterState *interp,
+                 int signo)
+{
+    n->interp = interp;
+    n->signo = signo;
+    n->started = 0;
+    atomic_store(&n->waiting, 0);
+    atomic_store(&n->stop, 0);
+#if HAVE_NUDGER
+    sem_init(&n->ready, 0, 0);
+    int rc = pthread_create(&n->thread, NULL, nudger_thread, n);
+    if (rc != 0) {
+        sem_destroy(&n->ready);
+        return rc;
+    }
+    struct sigevent sev;
+    memset(&sev, 0, sizeof(sev));
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = signo;
+    while (sem_wait(&n->ready) != 0) {
+        /* EINTR: the caller blocks every signal, but be sure */
+    }
+    sev.sigev_notify_thread_id = n->tid;
+    if (timer_create(CLOCK_MONOTONIC, &sev, &n->timer) != 0) {
+        int e = errno;
+        atomic_store(&n->stop, 1);
+        pthread_kill(n->thread, signo);
+        pthread_join(n->thread, NULL);
+        sem_destroy(&n->ready);
+        return e;
+    }
+    n->started = 1;
+#endif
+    return 0;
+}
+
+void
+gil_nudger_stop(struct gil_nudger *n)
+{
+#if HAVE_NUDGER
+    if (!n->started) {
+        return;
+    }
+    timer_delete(n->timer);
+    atomic_store(&n->stop, 1);
+    pthread_kill(n->thread, n->signo);
+    pthread_join(n->thread, NULL);
+    sem_destroy(&n->ready);
+    n->started = 0;
+#else
+    (void)n;
+#endif
+}
+
+void
+gil_take(struct gil_nudger *n, PyThreadState *ts)
+{
+    gil_request_drop(n->interp);
+#if HAVE_NUDGER
+    if (n->started) {
+        atomic_store(&n->waiting, 1);
+        set_nudge_timer(n, GIL_NUDGE_NS);
+    }
+    PyEval_RestoreThread(ts);
+    if (n->started) {
+        atomic_store(&n->waiting, 0);
+        set_nudge_timer(n, 0);
+    }
+#else
+    PyEval_RestoreThread(ts);
+#endif
+    gil_request_done();
 }

@@ -18,20 +18,56 @@
 #define PLOP_GILREQ_H
 
 #include <Python.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
 
 /*
- * Sets the GIL drop request of interp, as the switch interval's timeout
- * does.  Called without the GIL, just before taking it.  Harmless when
- * nobody holds the GIL (the request is cleared by the next holder's
- * eval-breaker check).
+ * One request is not enough.  The thread that takes the GIL next clears
+ * the request, whoever it is: when the holder releases the GIL in a
+ * blocking call (os.stat) just after the request was set and takes it
+ * back before the sampler wakes, the request is gone, and the sampler's
+ * own timed wait in take_gil() never runs out either, because every
+ * release wakes it up and restarts its 5 ms: a main thread that calls
+ * os.path.exists() every millisecond kept the sampler out for whole
+ * collections.  So while the sampler waits, a nudger thread renews the
+ * request every GIL_NUDGE_NS, woken by a timer armed only for the wait:
+ * a sample that gets the GIL at once costs two timer_settime() calls
+ * and no wakeup.
  */
-void gil_request_drop(PyInterpreterState *interp);
+#define GIL_NUDGE_NS 500000
+
+struct gil_nudger {
+    PyInterpreterState *interp;
+    pthread_t thread;
+    timer_t timer;
+    int started;                /* thread and timer exist */
+    int signo;
+    pid_t tid;                  /* the thread's, for the timer */
+    sem_t ready;                /* tid is set */
+    atomic_int waiting;         /* the sampler waits for the GIL */
+    atomic_int stop;
+    atomic_ullong nudges;       /* requests renewed during waits */
+};
 
 /*
- * Called by the thread that asked, once it holds the GIL: ends the main
- * thread's wait in the handoff that 2.7 and 3.6 use instead of a drop
- * request (gilreq.c).  Does nothing on other versions.
+ * Starts the nudger thread and its timer (CLOCK_MONOTONIC, sending signo
+ * to that thread alone).  Called from a thread that blocks every signal,
+ * which the nudger inherits.  0, or an errno value.  On 2.7 and 3.6,
+ * which have no request to renew, does nothing and returns 0.
  */
-void gil_request_done(void);
+int gil_nudger_start(struct gil_nudger *n, PyInterpreterState *interp,
+                     int signo);
+
+/* Ends the nudger thread and deletes its timer; idempotent. */
+void gil_nudger_stop(struct gil_nudger *n);
+
+/*
+ * Takes the GIL for ts (as PyEval_RestoreThread), asking the holder to
+ * let it go now and renewing the request until it has.
+ */
+void gil_take(struct gil_nudger *n, PyThreadState *ts);
 
 #endif

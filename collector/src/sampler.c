@@ -116,10 +116,14 @@ typedef struct {
     size_t max_depth;
     struct stacktab tab;         /* holds a reference per code object key */
     struct thread_clocks clocks;
+    pthread_mutex_t clocks_lock; /* clocks: the sampler thread snapshots
+                                    them without the GIL (tick_snapshot) */
     uintptr_t *buf;              /* scratch key, (max_depth + 1) * 2 words */
     uint64_t overflow;           /* counts that found no room in tab */
     uint64_t nomemory;           /* counts lost for lack of memory */
     uint64_t samples;            /* sweeps that took a sample */
+    uint64_t late;               /* samples whose GIL wait held a tick */
+    int64_t ncpu;                /* CPUs online, at least 1 */
     uint64_t tab_gen;            /* changes when tab is emptied */
     int64_t sample_time_ns;      /* time spent sampling, GIL held */
     int64_t timer_ns;            /* timer time since start() */
@@ -135,6 +139,7 @@ typedef struct {
     int thread_started;          /* thread exists and is not joined */
     atomic_int stop_request;     /* read by the thread without the GIL */
     PyThreadState *thread_ts;    /* the thread's own state, not sampled */
+    struct gil_nudger nudger;    /* renews the GIL request (gilreq.h) */
     sem_t ready;                 /* the thread's timer is armed, or failed */
     int thread_errno;            /* why the thread could not start */
     PyObject *atexit_stop;       /* strong: the bound stop registered */
@@ -250,13 +255,14 @@ charge(Sampler *self, PyThreadState *ts, struct thread_clock *tc,
  * state (a new stack or a new thread allocates once).
  */
 static void
-take_sample(Sampler *self)
+take_sample(Sampler *self, int64_t tick_ns)
 {
     if (!self->running || self->busy) {
         return;
     }
     self->busy = 1;
     int64_t t0 = wall_ns();
+    pthread_mutex_lock(&self->clocks_lock);
     int64_t timer_delta = 0;
     int64_t wall_delta = 0;
 
@@ -270,7 +276,7 @@ take_sample(Sampler *self)
         }
         struct thread_clock *tc;
         int64_t delta;
-        switch (thread_clocks_see(&self->clocks, ts->thread_id, i, t0,
+        switch (thread_clocks_see(&self->clocks, ts->thread_id, i, tick_ns,
                                   &delta, &tc)) {
         case THREAD_CLOCK_CHARGE:
             if (self->mode == MODE_REAL) {
@@ -291,7 +297,8 @@ take_sample(Sampler *self)
             break;
         }
     }
-    thread_clocks_sweep_end(&self->clocks, t0);
+    thread_clocks_sweep_end(&self->clocks, tick_ns);
+    pthread_mutex_unlock(&self->clocks_lock);
 
     self->timer_ns += self->mode == MODE_REAL ? wall_delta : timer_delta;
     self->samples++;
@@ -311,11 +318,30 @@ take_sample(Sampler *self)
 static PyObject *
 sampler_sample(Sampler *self, PyObject *unused)
 {
-    take_sample(self);
+    take_sample(self, wall_ns());
     Py_RETURN_NONE;
 }
 
 /* ------------------------------------------------------------ the thread */
+
+/*
+ * At the tick, before waiting for the GIL: the CPU modes read every known
+ * thread's clock now (threadclock.h, thread_clocks_snapshot), so the sweep
+ * charges each thread up to the tick, and the code that runs while the
+ * sampler waits (a C call holding the GIL) is charged at the next tick
+ * with whatever runs then.  Real mode charges up to the tick through the
+ * tick's wall time (take_sample's tick_ns).
+ */
+static void
+tick_snapshot(Sampler *self)
+{
+    if (self->mode == MODE_REAL) {
+        return;
+    }
+    pthread_mutex_lock(&self->clocks_lock);
+    thread_clocks_snapshot(&self->clocks);
+    pthread_mutex_unlock(&self->clocks_lock);
+}
 
 static int
 arm_timer(timer_t timer, int64_t interval_ns)
@@ -325,6 +351,49 @@ arm_timer(timer_t timer, int64_t interval_ns)
     its.it_interval.tv_nsec = (long)(interval_ns % 1000000000);
     its.it_value = its.it_interval;
     return timer_settime(timer, 0, &its, NULL);
+}
+
+/*
+ * Called once the GIL is held, for the tick at wall time `tick`: the wall
+ * time real mode charges up to.  Normally the tick itself (tick_snapshot).
+ * But when the wait for the GIL was so long that the timer ticked again
+ * meanwhile (a C call held the GIL: a long sorted()), those ticks fell in
+ * the code the sample now finds (CPython checks its eval breaker right
+ * after the call): the sample takes that signal now and charges up to the
+ * last of those ticks (real mode: tick + ticks x interval; CPU modes:
+ * thread_clocks_snapshot_advance).  Left for the next round, they would
+ * charge the whole wait to whatever runs after the call; charged up to
+ * now, each C call would also take the Python time before its first tick.
+ * A wait shorter than interval / CPUs cannot hold a tick: no system call
+ * then.  Sets *stopping when the signal taken was stop()'s.
+ */
+static int64_t
+late_tick(Sampler *self, int64_t tick, const sigset_t *wake, int *stopping)
+{
+    int64_t now = wall_ns();
+    if ((now - tick) * self->ncpu < self->interval_ns) {
+        return tick;
+    }
+    static const struct timespec zero = {0, 0};
+    siginfo_t si;
+    if (sigtimedwait(wake, &si, &zero) < 0) {
+        return tick;
+    }
+    if (atomic_load(&self->stop_request)) {
+        *stopping = 1;
+        return tick;
+    }
+    int64_t ticks = 1 + (si.si_code == SI_TIMER && si.si_overrun > 0
+                         ? si.si_overrun : 0);
+    self->late++;
+    if (self->mode == MODE_REAL) {
+        int64_t upto = tick + ticks * self->interval_ns;
+        return upto < now ? upto : now;
+    }
+    pthread_mutex_lock(&self->clocks_lock);
+    thread_clocks_snapshot_advance(&self->clocks, ticks * self->interval_ns);
+    pthread_mutex_unlock(&self->clocks_lock);
+    return tick;
 }
 
 /*
@@ -366,6 +435,16 @@ sampler_thread(void *arg)
         sem_post(&self->ready);
         return NULL;
     }
+    int rc = gil_nudger_start(&self->nudger, self->interp, wake_signal());
+    if (rc != 0) {
+        self->thread_errno = rc;
+        timer_delete(timer);
+        PyEval_RestoreThread(own);
+        self->thread_ts = NULL;
+        PyGILState_Release(gil);
+        sem_post(&self->ready);
+        return NULL;
+    }
     sem_post(&self->ready);
     for (;;) {
         siginfo_t si;
@@ -375,17 +454,20 @@ sampler_thread(void *arg)
         if (atomic_load(&self->stop_request)) {
             break;
         }
-        gil_request_drop(self->interp);
-        PyEval_RestoreThread(own);
-        gil_request_done();
-        take_sample(self);
-        int done = self->expired;
+        int64_t tick = wall_ns();
+        tick_snapshot(self);
+        gil_take(&self->nudger, own);
+        int stopping = 0;
+        int64_t upto = late_tick(self, tick, &wake, &stopping);
+        take_sample(self, upto);
+        int done = self->expired || stopping;
         PyEval_SaveThread();
         if (done) {
             break;
         }
     }
     timer_delete(timer);
+    gil_nudger_stop(&self->nudger);
     PyEval_RestoreThread(own);
     self->thread_ts = NULL;
     PyGILState_Release(gil);
@@ -458,13 +540,15 @@ atexit_call(Sampler *self, const char *method)
 static void
 baseline_clocks(Sampler *self)
 {
+    pthread_mutex_lock(&self->clocks_lock);
     thread_clocks_release(&self->clocks);
+    pthread_mutex_unlock(&self->clocks_lock);
     int busy = self->busy, running = self->running;
     uint64_t samples = self->samples;
     int64_t sample_time_ns = self->sample_time_ns;
     self->busy = 0;
     self->running = 1;
-    take_sample(self);          /* every thread is new: charges nothing */
+    take_sample(self, wall_ns());   /* every thread is new: charges nothing */
     self->samples = samples;
     self->sample_time_ns = sample_time_ns;
     self->running = running;
@@ -762,9 +846,12 @@ sampler_after_fork_child(Sampler *self, PyObject *unused)
     self->busy = 0;
     self->thread_started = 0;
     self->thread_ts = NULL;
+    self->nudger.started = 0;   /* neither thread nor timer is inherited */
     atomic_store(&self->stop_request, 0);
     sem_destroy(&self->ready);
     sem_init(&self->ready, 0, 0);
+    /* the parent's sampler thread may have held it at the fork */
+    pthread_mutex_init(&self->clocks_lock, NULL);
     thread_clocks_release(&self->clocks);
     if (self->atexit_stop != NULL) {
         int rc = atexit_call(self, "unregister");
@@ -869,6 +956,9 @@ sampler_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->max_depth = (size_t)max_depth;
     stacktab_init(&self->tab, (size_t)max_stacks);
     thread_clocks_init(&self->clocks, mode == MODE_REAL);
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    self->ncpu = ncpu > 0 ? ncpu : 1;
+    pthread_mutex_init(&self->clocks_lock, NULL);
     sem_init(&self->ready, 0, 0);
     self->buf = PyMem_Malloc(((size_t)max_depth + 1) * 2 * sizeof(uintptr_t));
     if (self->buf == NULL) {
@@ -888,6 +978,7 @@ sampler_dealloc(Sampler *self)
     join_thread(self);
     Py_CLEAR(self->atexit_stop);
     sem_destroy(&self->ready);
+    pthread_mutex_destroy(&self->clocks_lock);
     struct stacktab old = self->tab;
     stacktab_init(&self->tab, 0);
     release_table(&old, stride(self));

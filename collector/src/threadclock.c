@@ -52,6 +52,7 @@ thread_clocks_init(struct thread_clocks *c, int real)
     c->len = 0;
     c->cap = 0;
     c->gen = 0;
+    c->snap_gen = 0;
     c->real = real;
 }
 
@@ -60,6 +61,46 @@ thread_clocks_release(struct thread_clocks *c)
 {
     free(c->v);
     thread_clocks_init(c, c->real);
+}
+
+void
+thread_clocks_snapshot(struct thread_clocks *c)
+{
+    for (size_t i = 0; i < c->len; i++) {
+        struct thread_clock *tc = &c->v[i];
+        tc->snap_ns = thread_clock_cpu_ns(tc);
+        tc->snap_gen = c->gen + 1;
+    }
+    c->snap_gen = c->gen + 1;
+}
+
+void
+thread_clocks_snapshot_advance(struct thread_clocks *c, int64_t ticks_ns)
+{
+    if (c->snap_gen != c->gen + 1) {
+        return;
+    }
+    int64_t used = 0;
+    for (size_t i = 0; i < c->len; i++) {
+        struct thread_clock *tc = &c->v[i];
+        int64_t now = thread_clock_cpu_ns(tc);
+        tc->late_ns = now;
+        if (tc->snap_gen == c->snap_gen && tc->snap_ns >= 0
+            && now > tc->snap_ns) {
+            used += now - tc->snap_ns;
+        }
+    }
+    if (used <= 0) {
+        return;
+    }
+    double frac = ticks_ns >= used ? 1.0 : (double)ticks_ns / (double)used;
+    for (size_t i = 0; i < c->len; i++) {
+        struct thread_clock *tc = &c->v[i];
+        if (tc->snap_gen == c->snap_gen && tc->snap_ns >= 0
+            && tc->late_ns > tc->snap_ns) {
+            tc->snap_ns += (int64_t)(frac * (double)(tc->late_ns - tc->snap_ns));
+        }
+    }
 }
 
 void
@@ -119,7 +160,11 @@ thread_clocks_see(struct thread_clocks *c, unsigned long id, size_t hint,
         return THREAD_CLOCK_AGAIN;
     }
     int64_t now = -1;
-    if (tc != NULL) {
+    if (tc != NULL && !c->real && c->snap_gen == c->gen
+        && tc->snap_gen == c->gen) {
+        now = tc->snap_ns;
+    }
+    else if (tc != NULL) {
         now = read_clock(c, tc, now_ns);
     }
     if (tc != NULL && now >= 0) {

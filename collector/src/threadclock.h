@@ -45,6 +45,9 @@ struct thread_clock {
     int64_t last_ns;        /* the mode's clock at the previous sweep */
     int64_t carry_ns;       /* time charged but not yet a whole interval */
     uint64_t gen;           /* the sweep that last saw it run Python */
+    int64_t snap_ns;        /* CPU clock at the last tick (snapshot) */
+    uint64_t snap_gen;      /* the sweep that snapshot is for */
+    int64_t late_ns;        /* scratch of thread_clocks_snapshot_advance */
     /* the caller's cache of the last stack charged (real mode: a thread
        whose CPU clock has not moved has the same stack); cleared when the
        record is (re)made */
@@ -58,6 +61,7 @@ struct thread_clocks {
     size_t len, cap;
     uint64_t gen;           /* current sweep */
     int real;               /* 1: last_ns is wall time (real mode) */
+    uint64_t snap_gen;      /* the sweep the last snapshot is for */
 };
 
 /* Monotonic wall clock in ns (vDSO: no system call). */
@@ -75,6 +79,28 @@ int64_t thread_clock_cpu_ns(const struct thread_clock *tc);
 /* real: 1 when the records measure wall time (real mode), 0 for CPU. */
 void thread_clocks_init(struct thread_clocks *c, int real);
 void thread_clocks_release(struct thread_clocks *c);
+
+/*
+ * CPU modes: reads every record's clock now, at the timer's tick, for the
+ * next sweep to charge up to the tick instead of up to the moment it got
+ * the GIL (a sample that waited for a C call holding the GIL would charge
+ * the whole wait since the previous sample to the code it finds; up to
+ * the tick, each tick's interval goes to the code that was running at
+ * it).  The clock reads the sweep would make are made here instead.
+ * Records made after it are read at the sweep as before.
+ */
+void thread_clocks_snapshot(struct thread_clocks *c);
+
+/*
+ * CPU modes, a sample that waited so long for the GIL that `ticks_ns` of
+ * process CPU time (the timer's ticks that fell meanwhile) went by: moves
+ * the snapshot forward to where those ticks fell, sharing them out
+ * between the records in proportion to the CPU each used since the
+ * snapshot (in practice the thread that held the GIL).  One clock read
+ * per record.
+ */
+void thread_clocks_snapshot_advance(struct thread_clocks *c,
+                                    int64_t ticks_ns);
 
 /* Starts a sweep. */
 void thread_clocks_sweep_begin(struct thread_clocks *c);

@@ -4,7 +4,9 @@
  * nothing charged at first sight, a second sighting in one sweep charges
  * nothing, a charge equals the CPU the thread measured itself between two
  * sweeps, time spent unseen is never charged, ended threads are dropped,
- * real mode charges the wall time it is given.
+ * real mode charges the wall time it is given, a snapshot taken at the
+ * tick bounds the next charge, and a snapshot advanced for the ticks of a
+ * long wait takes just those ticks' share.
  */
 #include <pthread.h>
 #include <string.h>
@@ -160,6 +162,66 @@ test_real_mode_charges_the_wall_time_given(void)
     thread_clocks_release(&c);
 }
 
+static void
+test_snapshot_charges_up_to_the_tick(void)
+{
+    struct thread_clocks c;
+    int64_t delta;
+    thread_clocks_init(&c, 0);
+    thread_clocks_sweep_begin(&c);
+    CHECK_EQ_INT(see(&c, &delta), THREAD_CLOCK_NEW);
+    thread_clocks_sweep_end(&c, wall_ns());
+    int64_t first = burn(20 * MS);
+    thread_clocks_snapshot(&c);             /* the tick */
+    int64_t after = burn(30 * MS);          /* waiting for the GIL */
+    thread_clocks_sweep_begin(&c);
+    CHECK_EQ_INT(see(&c, &delta), THREAD_CLOCK_CHARGE);
+    thread_clocks_sweep_end(&c, wall_ns());
+    CHECK(delta >= first && delta < first + 2 * MS);
+    /* the wait goes to the next sweep, which has no snapshot */
+    thread_clocks_sweep_begin(&c);
+    CHECK_EQ_INT(see(&c, &delta), THREAD_CLOCK_CHARGE);
+    thread_clocks_sweep_end(&c, wall_ns());
+    CHECK(delta >= after && delta < after + 2 * MS);
+    thread_clocks_release(&c);
+}
+
+static void
+test_snapshot_advanced_for_the_ticks_of_a_long_wait(void)
+{
+    struct thread_clocks c;
+    int64_t delta;
+    thread_clocks_init(&c, 0);
+    thread_clocks_sweep_begin(&c);
+    CHECK_EQ_INT(see(&c, &delta), THREAD_CLOCK_NEW);
+    thread_clocks_sweep_end(&c, wall_ns());
+    int64_t first = burn(10 * MS);
+    thread_clocks_snapshot(&c);
+    int64_t wait = burn(50 * MS);
+    /* two ticks of 20 ms fell in the wait: 40 of its ~50 ms */
+    thread_clocks_snapshot_advance(&c, 40 * MS);
+    int64_t more = burn(5 * MS);
+    thread_clocks_sweep_begin(&c);
+    CHECK_EQ_INT(see(&c, &delta), THREAD_CLOCK_CHARGE);
+    thread_clocks_sweep_end(&c, wall_ns());
+    CHECK(delta >= first + 40 * MS - MS && delta <= first + 40 * MS + 2 * MS);
+    thread_clocks_sweep_begin(&c);
+    CHECK_EQ_INT(see(&c, &delta), THREAD_CLOCK_CHARGE);
+    thread_clocks_sweep_end(&c, wall_ns());
+    CHECK(delta >= wait - 40 * MS + more - MS
+          && delta <= wait - 40 * MS + more + 3 * MS);
+    /* more ticks than the wait used: all of it, never more */
+    burn(5 * MS);
+    thread_clocks_snapshot(&c);
+    wait = burn(10 * MS);
+    thread_clocks_snapshot_advance(&c, 100 * MS);
+    thread_clocks_sweep_begin(&c);
+    CHECK_EQ_INT(see(&c, &delta), THREAD_CLOCK_CHARGE);
+    thread_clocks_sweep_end(&c, wall_ns());
+    CHECK(delta >= 5 * MS + wait - MS && delta <= 5 * MS + wait + 2 * MS);
+    thread_clocks_release(&c);
+}
+
 enum { NWORKERS = 24 };             /* past the table's first capacity */
 
 struct crowd {
@@ -251,6 +313,8 @@ main(void)
     RUN(test_time_unseen_is_never_charged);
     RUN(test_ended_threads_are_dropped);
     RUN(test_real_mode_charges_the_wall_time_given);
+    RUN(test_snapshot_charges_up_to_the_tick);
+    RUN(test_snapshot_advanced_for_the_ticks_of_a_long_wait);
     RUN(test_each_thread_charged_its_own_cpu);
     return check_report();
 }

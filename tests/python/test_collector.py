@@ -279,8 +279,11 @@ class ApiTest(unittest.TestCase):
         t.start()
         release.wait()
         t.join()
-        self.assertEqual(log[0], tasks0 + 2)    # `other` and the sampler
-        self.assertEqual(log[1], tasks0 + 1)    # the sampler has ended
+        # `other`, the sampler and (3.7+, which have a GIL drop request
+        # to renew) its nudger; then both have ended
+        own = 2 if sys.version_info[:2] >= (3, 7) else 1
+        self.assertEqual(log[0], tasks0 + 1 + own)
+        self.assertEqual(log[1], tasks0 + 1)
         self.assertGreater(log[2], 20)
         self.assertEqual(log[3], log[2])        # nothing after stop()
         self.assertGreater(attribute(c.stack_counts, ["other"])["other"], 50)
@@ -429,6 +432,46 @@ class AccuracyTest(unittest.TestCase):
             self.assertAlmostEqual(got["long_c"], want["long_c"], delta=5,
                                    msg="%s: got %r want %r" % (mode, got, want))
 
+    def test_many_c_calls_about_as_long_as_the_interval(self):
+        # 150 sum() calls of ~4.5 ms, each followed by as much Python
+        # code.  A sample due during a call waits for it to end; charged
+        # up to that moment, each call also took the Python time before
+        # its first tick (prof at 1 ms: 70 % for 50 % true).
+        try:
+            span = xrange
+        except NameError:
+            span = range
+        n = [200000]
+        for _ in range(20):
+            t = timed(lambda: sum(span(n[0])))
+            if abs(t - 0.0045) < 0.0005:
+                break
+            n[0] = max(1000, int(n[0] * 0.0045 / max(t, 1e-5)))
+
+        def c_call():
+            return sum(span(n[0]))
+
+        def py_call(seconds):
+            burn(seconds)
+
+        for mode, interval in (("prof", 0.004), ("prof", 0.001),
+                               ("real", 0.004), ("real", 0.001)):
+            clock = portable.thread_time if mode == "prof" \
+                else portable.perf_counter
+            c = Collector(interval=interval, mode=mode)
+            c.start(duration=None)
+            truth = {"c_call": 0.0, "py_call": 0.0}
+            for _ in range(150):
+                one = timed(c_call, clock=clock)
+                truth["c_call"] += one
+                truth["py_call"] += timed(py_call, one, clock=clock)
+            c.stop()
+            got = shares(attribute(c.stack_counts, truth))
+            want = shares(truth)
+            self.assertAlmostEqual(got["c_call"], want["c_call"], delta=5,
+                                   msg="%s at %s: got %r want %r"
+                                   % (mode, interval, got, want))
+
     def test_threads_have_their_own_stacks_and_shares(self):
         cpu = {}
         # The CPU a thread uses after the last sample before it exits is
@@ -465,7 +508,7 @@ class AccuracyTest(unittest.TestCase):
         # 8 points: two threads taking the GIL from each other bias where
         # the sampler gets it (README, known limits)
         for k, v in shares(got).items():
-            self.assertAlmostEqual(v, shares(cpu)[k], delta=8,
+            self.assertAlmostEqual(v, shares(cpu)[k], delta=5,
                                    msg="got %r want %r" % (got, cpu))
         # each worker's stack is its own: the thread bootstrap under it
         for stack in c.stack_counts:
