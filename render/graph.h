@@ -162,7 +162,9 @@ int graph_build(struct graph *g, struct arena *a,
 #define PRUNE_GOAL_SMALL 0.90       /* self share shown, up to ... */
 #define PRUNE_SMALL_PROFILE 500     /* ... this many nodes */
 #define PRUNE_GOAL_LARGE 0.80       /* self share shown on bigger ones */
-#define PRUNE_AUTO_MAX_NODES 300    /* the default budget grows up to this */
+#define PRUNE_AUTO_MAX_NODES 300    /* by default, linked boxes up to this */
+#define PRUNE_AUTO_MAX_LEAVES 2500  /* ... and cheap ones (leaves) up to this */
+#define PRUNE_ROUNDS 4              /* selections tried against the budget */
 
 /*
  * Chooses what the picture shows (prune.c says why):
@@ -175,10 +177,9 @@ int graph_build(struct graph *g, struct arena *a,
  *      apply to them;
  *   2. the budget is opts->max_nodes (0: every node) when
  *      opts->max_nodes_given; by default max_nodes, raised to the number
- *      of pinned and hot nodes plus a quarter of max_nodes, up to
- *      PRUNE_AUTO_MAX_NODES.  A quarter of max_nodes (the base) is kept
- *      for context: hot nodes past budget - pinned - that reserve are
- *      dropped (smallest self first);
+ *      of pinned and hot nodes plus a quarter of max_nodes.  A quarter of
+ *      max_nodes (the base) is kept for context: hot nodes past budget -
+ *      pinned - that reserve are dropped (smallest self first);
  *   3. context nodes fill the rest of the budget: nodes with inclusive >=
  *      node_fraction * total, by pprof's entropyScore (visual mode), except
  *      strict pass-through nodes (self 0, one caller and one callee other
@@ -187,11 +188,21 @@ int graph_build(struct graph *g, struct arena *a,
  *   4. walk every kept stack again skipping pruned frames: consecutive
  *      shown frames give a shown edge, bridged when no stack had them
  *      adjacent in the full graph, with the range of frames it skips;
- *   5. drop shown edges whose weight < edge_fraction * total.
+ *   5. drop shown edges whose weight < edge_fraction * total;
+ *   6. by default only, the layout's budget: at most PRUNE_AUTO_MAX_NODES
+ *      linked boxes (with an arrow out, or more than one in: self arrows
+ *      aside) and PRUNE_AUTO_MAX_LEAVES others (leaves of one caller and
+ *      boxes without arrows).  Over it, the smallest hot nodes of the
+ *      class that is over (never the PRUNE_TOP_SELF largest) are left out
+ *      and 1-5 run again; they still count towards the goal, so no
+ *      smaller node takes their place.  After PRUNE_ROUNDS tries the cut
+ *      is to PRUNE_AUTO_MAX_NODES nodes in all (pinned, context and the
+ *      top self ones aside).
  * g->shown is sorted by inclusive desc, self desc, id.  Cutoffs round up:
  * a fraction of 0 keeps everything.  Shown nodes keep their full-graph
  * self and inclusive.  Cost: O(total frames) plus sorting nodes and
- * edges.
+ * edges, once per try (one unless the default budget is exceeded, at
+ * most PRUNE_ROUNDS + 1).
  */
 void graph_prune(struct graph *g, struct arena *a,
                  const struct render_opts *opts);

@@ -419,14 +419,14 @@ test_budget_grows_for_the_goal(void)
     CHECK_EQ_INT(g.nshown, 200);
     CHECK(g.nodes[node(&g, "w.py", "serve")].shown_rank != GRAPH_NO_NODE);
 
-    /* 400 equal leaves (401 nodes, goal 90 %): 360 wanted, the default
-     * budget stops at PRUNE_AUTO_MAX_NODES, 20 of it for context (only
-     * the root is above the node fraction here) */
+    /* 400 equal leaves (401 nodes, goal 90 %): 360 wanted; leaves of one
+     * caller are cheap to lay out, so the default budget holds them all
+     * (only the root is above the node fraction for context) */
     profile_init(&p, A);
     wide(&p, "w.py", 400, 1);
     build(&g, &p, &o);
-    CHECK_EQ_INT(g.nhot, PRUNE_AUTO_MAX_NODES - 20);
-    CHECK_EQ_INT(g.nshown, PRUNE_AUTO_MAX_NODES - 19);
+    CHECK_EQ_INT(g.nhot, 360);
+    CHECK_EQ_INT(g.nshown, 361);
 
     /* 600 leaves: past PRUNE_SMALL_PROFILE nodes the goal is 80 % */
     profile_init(&p, A);
@@ -434,7 +434,52 @@ test_budget_grows_for_the_goal(void)
     wide(&p, "v.py", 350, 1);
     build(&g, &p, &o);
     CHECK(g.hot_goal == PRUNE_GOAL_LARGE);
-    CHECK_EQ_INT(g.nhot, PRUNE_AUTO_MAX_NODES - 20);
+    CHECK_EQ_INT(g.nhot, 480);
+
+    /* 4,000 leaves: 3,200 wanted.  Their calls (1 sample each) fall
+     * under the edge fraction, so every box, the root too, is drawn
+     * without an arrow: PRUNE_AUTO_MAX_LEAVES boxes in all */
+    profile_init(&p, A);
+    wide(&p, "w.py", 4000, 1);
+    build(&g, &p, &o);
+    CHECK_EQ_INT(g.nshown_edges, 0);
+    CHECK_EQ_INT(g.nhot, PRUNE_AUTO_MAX_LEAVES - 1);
+    CHECK_EQ_INT(g.nshown, PRUNE_AUTO_MAX_LEAVES);
+
+    /* 600 handlers, each calling its own helper, one sample in each,
+     * every call drawn (--edge-fraction 0).  960 of 1,200 samples
+     * wanted: the 600 handlers first (inclusive 2), then 360 helpers.  A
+     * handler whose helper is shown has an arrow in and one out (linked,
+     * dear to lay out): with the root, 361 linked boxes, so 61 of those
+     * handlers go (their helpers stay, under a dotted arrow from the
+     * root) and 300 boxes are linked */
+    profile_init(&p, A);
+    o.edge_fraction = 0;
+    uint32_t root = fr(&p, "w.py", 1, "serve");
+    char name[16];
+    for (int i = 0; i < 600; i++) {
+        snprintf(name, sizeof(name), "h%d", i);
+        uint32_t h = fr(&p, "h.py", 10 + i, name);
+        snprintf(name, sizeof(name), "x%d", i);
+        add(&p, 1, 2, h, root);
+        add(&p, 1, 3, fr(&p, "x.py", 10 + i, name), h, root);
+    }
+    build(&g, &p, &o);
+    uint32_t linked = 0, shown_x = 0;
+    for (uint32_t r = 0; r < g.nshown; r++) {
+        uint32_t id = g.shown[r];
+        int out = 0;
+        for (size_t i = 0; i < g.nshown_edges; i++) {
+            out += g.shown_edges[i].from == id && g.shown_edges[i].to != id;
+        }
+        linked += out > 0;
+        shown_x += g.nodes[id].file[0] == 'x';
+    }
+    CHECK_EQ_INT(linked, PRUNE_AUTO_MAX_NODES);
+    CHECK_EQ_INT(shown_x, 360);
+    CHECK_EQ_INT(g.nhot, 960 - 61);
+    CHECK_EQ_INT(g.nshown, 960 - 61 + 1);
+    render_opts_init(&o);
 
     /* an explicit --max-nodes does not grow */
     profile_init(&p, A);

@@ -230,7 +230,7 @@ check_graph(const struct profile *p, struct arena *a,
     }
     EXPECT(self == g.total);
     graph_prune(&g, a, &o);
-    EXPECT(g.nshown <= PRUNE_AUTO_MAX_NODES
+    EXPECT(g.nshown <= PRUNE_AUTO_MAX_NODES + PRUNE_AUTO_MAX_LEAVES
            || g.nshown <= (uint32_t)o.max_nodes);
     check_shown(&g);
     check_writers(p, &g, a, &o);

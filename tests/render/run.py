@@ -740,22 +740,45 @@ def wide_server_profile():
     return "\n".join(lines) + "\n"
 
 
+def zipf_server_profile(n, chain=0, helpers=0):
+    """bench/gen_flat.py's server of n handlers with Zipf self samples,
+    thousands of functions: the shape where the time is spread thinnest
+    (its docstring has the options)."""
+    return subprocess.run([sys.executable, os.path.join(ROOT, "bench",
+                                                        "gen_flat.py"),
+                           "--handlers", str(n), "--chain", str(chain),
+                           "--helpers", str(helpers)],
+                          stdout=subprocess.PIPE, check=True).stdout
+
+
 @test
 def default_graph_holds_the_hot_code():
     """The default graph shows >= 90 % of all self samples on profiles of
     up to 500 functions and >= 80 % on bigger ones, and always the 10
     functions with the most self samples: on perf captures of Java,
     JavaScript, Rust and kernel code (tests/fixtures/foreign), plop's
-    own fixtures, and generated ladders, recursion and a wide server."""
+    own fixtures, and generated ladders, recursion, a wide server, and
+    servers of 3,000 and 10,000 handlers with Zipf self samples (a fan,
+    short chains, handlers sharing helpers)."""
     d = tmpdir()
     paths = []
     foreign = os.path.join(FIXTURES, "foreign")
     paths += sorted(os.path.join(foreign, f) for f in os.listdir(foreign)
                     if f.endswith(".txt") and not f.startswith("LICENSE"))
     paths += fixtures()
-    for name, text in (("ladder.txt", ladder_profile()),
-                       ("recursive.out", recursive_profile()),
-                       ("wide-server.txt", wide_server_profile())):
+    shapes = [("ladder.txt", ladder_profile()),
+              ("recursive.out", recursive_profile()),
+              ("wide-server.txt", wide_server_profile()),
+              ("zipf-3000-fan.txt", zipf_server_profile(3000)),
+              ("zipf-3000-helpers.txt",
+               zipf_server_profile(3000, helpers=300))]
+    if not ARGS.quick:
+        shapes += [("zipf-10000-fan.txt", zipf_server_profile(10000)),
+                   ("zipf-10000-chains.txt",
+                    zipf_server_profile(10000, chain=2)),
+                   ("zipf-10000-helpers.txt",
+                    zipf_server_profile(10000, helpers=300))]
+    for name, text in shapes:
         paths.append(os.path.join(d, name))
         write(paths[-1], text)
     if not ARGS.quick:
