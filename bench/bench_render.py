@@ -11,7 +11,10 @@ For each size, in the same run:
     a few lines), in a fresh interpreter with its peak RSS; skipped above
     --py-max-mb (the 500k-stack file needs more than 22 GB there);
   - gprof2dot + dot when both are installed (said so when not).
-Then the ratios and the issue's targets.  Phase timings are wall-clock;
+Then the ratios and the issue's targets, and the layout of big flat
+profiles (bench/gen_flat.py: Zipf servers of thousands of handlers) by
+default against the same file cut to 300 functions (--max-nodes 300, the
+default's bound before it weighed the layout's cost), both in this run.  Phase timings are wall-clock;
 on a shared machine the process's CPU time (user + system, from GNU time)
 is printed too and is the steadier number.
 
@@ -145,6 +148,9 @@ def main():
     ap.add_argument("--data-dir", default=os.path.join(
         os.environ.get("TMPDIR", "/tmp"), "plop-bench"))
     ap.add_argument("--python", default=sys.executable)
+    ap.add_argument("--flat", default="3000,10000,10000h,30000",
+                    help="big flat profiles: handler counts, 'h' for the "
+                         "variant with shared helpers ('' for none)")
     ap.add_argument("--py-max-mb", type=float, default=100.0,
                     help="skip ast.literal_eval above this input size")
     a = ap.parse_args()
@@ -181,6 +187,59 @@ def main():
              "on the 500k-stack profile" % ", ".join(
                  x for x in ("gprof2dot", "dot") if not shutil.which(x))))
     targets(rows)
+    flat(a.binary, a.data_dir, [f for f in a.flat.split(",") if f])
+
+
+def flat(binary, data_dir, shapes):
+    """Layout of big flat profiles by default against --max-nodes 300."""
+    if not shapes:
+        return
+    print()
+    print("big flat profiles (gen_flat.py), SVG: default selection vs "
+          "--max-nodes 300, layout time (median of 3) and ratio:")
+    for shape in shapes:
+        helpers = 300 if shape.endswith("h") else 0
+        n = int(shape.rstrip("h"))
+        path = os.path.join(data_dir, "flat-%d%s.txt" % (
+            n, "-helpers" if helpers else ""))
+        if not os.path.exists(path):
+            subprocess.check_call([sys.executable,
+                                   os.path.join(HERE, "gen_flat.py"),
+                                   "--handlers", str(n), "--helpers",
+                                   str(helpers), "-o", path + ".tmp"])
+            os.rename(path + ".tmp", path)
+        res = {}
+        for name, extra in (("default", []), ("base", ["--max-nodes",
+                                                        "300"])):
+            runs = []
+            for _ in range(3):
+                out = os.path.join(data_dir, "flat.svg")
+                rc, _, err, wall, _ = timed([binary, path, "-o", out,
+                                             "--stats"] + extra)
+                if rc != 0:
+                    runs = None
+                    print("  %s: FAILED exit %d: %s" % (shape, rc,
+                                                         err.strip()[:300]))
+                    break
+                st = parse_stats(err)
+                st["wall_s"] = wall[0]
+                st["out_kb"] = os.path.getsize(out) / 1024
+                os.unlink(out)
+                runs.append(st)
+            if runs is None:
+                break
+            runs.sort(key=lambda st: st["layout_s"])
+            res[name] = runs[1]
+        if len(res) < 2:
+            continue
+        d, b = res["default"], res["base"]
+        print("  %6d handlers%s: default %4d boxes, %4d arrows, layout "
+              "%.3f s, whole %.3f s, SVG %.0f KB | --max-nodes 300: %d "
+              "boxes, layout %.3f s | layout ratio %.2fx"
+              % (n, " + helpers" if helpers else "          ",
+                 d["shown_nodes"], d["shown_edges"], d["layout_s"],
+                 d["wall_s"], d["out_kb"], b["shown_nodes"], b["layout_s"],
+                 d["layout_s"] / max(b["layout_s"], 1e-6)))
 
 
 def report_row(row, formats):

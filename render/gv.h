@@ -12,7 +12,10 @@
  *     (I %)";
  *   - one arrow per shown edge, SVG id "e<from>-<to>", thickness growing
  *     with its weight, label "P %" of the total, dotted when bridged;
- *   - the graph label: the title, the total, and present_summary().
+ *   - the graph label: the title, the total, and present_summary();
+ *   - layout hints only (gv.c's arrange_rows): arrows to the leaves of a
+ *     wide fan carry a staggered "minlen", and boxes without arrows are
+ *     tied into columns by edges with style "invis" (in DOT text too).
  * Every string from the profile is escaped for Graphviz (backslashes,
  * control bytes; invalid UTF-8 becomes U+FFFD); Graphviz escapes XML in
  * SVG.
@@ -34,8 +37,9 @@ struct strbuf;
  * graph only and not on font metrics; what the golden tests compare).  Returns 0, or -1 with d filled (DIAG_LAYOUT) when Graphviz
  * fails; Graphviz's own message is included.  Output bytes depend only on
  * g, the options and the Graphviz version.  Cost: Graphviz's dot layout,
- * kept bounded by the pruning (max_nodes) and by capped effort
- * attributes (nslimit, mclimit).
+ * kept bounded by the pruning (graph_prune()'s default budget weighs it)
+ * and by capped effort attributes (nslimit, scaled down past 300 boxes;
+ * mclimit).
  */
 int gv_render(struct strbuf *out, const struct graph *g,
               const struct render_opts *o, const char *format,

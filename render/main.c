@@ -283,7 +283,8 @@ usage(FILE *f)
 "  --node-fraction F      hide context functions below F of all samples\n"
 "                         (the hot ones always show) (default: %g)\n"
 "  --max-nodes N          show at most N functions, 0 for all (default: %d,\n"
-"                         grown up to %d to hold %d %% of self samples)\n"
+"                         grown to hold %d %% of self samples: up to %d\n"
+"                         linked functions and %d leaves)\n"
 "  --edge-fraction F      hide calls below F of all samples (default: %g)\n"
 "  --focus REGEX          keep only stacks with a function or file matching\n"
 "                         REGEX (POSIX extended; default: none)\n"
@@ -327,8 +328,8 @@ usage(FILE *f)
 "  %d  out of memory\n"
 "  %d  a --fail-if budget is broken (one line each on stderr)\n",
             names, RENDER_DEFAULT_NODE_FRACTION, RENDER_DEFAULT_MAX_NODES,
-            PRUNE_AUTO_MAX_NODES, (int)(PRUNE_GOAL_SMALL * 100 + 0.5),
-            RENDER_DEFAULT_EDGE_FRACTION, RENDER_DEFAULT_INTERVAL,
+            (int)(PRUNE_GOAL_SMALL * 100 + 0.5), PRUNE_AUTO_MAX_NODES,
+            PRUNE_AUTO_MAX_LEAVES, RENDER_DEFAULT_EDGE_FRACTION, RENDER_DEFAULT_INTERVAL,
             PLOP_EXIT_BUDGET, PLOP_EXIT_OK,
             PLOP_EXIT_USAGE, PLOP_EXIT_IO, PLOP_EXIT_PARSE, PLOP_EXIT_LAYOUT,
             PLOP_EXIT_NOMEM, PLOP_EXIT_BUDGET);
