@@ -218,9 +218,9 @@ charge(Sampler *self, PyThreadState *ts, struct thread_clock *tc,
     }
     uint64_t units = (uint64_t)(total / self->interval_ns);
     tc->carry_ns = total % self->interval_ns;
-    int64_t cpu = -1;
+    /* read by thread_clocks_see() in this sweep: no second system call */
+    int64_t cpu = tc->cpu_ns;
     if (self->mode == MODE_REAL && tc->last_entry != NULL) {
-        cpu = thread_clock_cpu_ns(tc);
         if (cpu >= 0 && tc->last_entry_gen == self->tab_gen
             && tc->last_entry_cpu == cpu) {
             ((struct stacktab_entry *)tc->last_entry)->count += units;
@@ -236,9 +236,6 @@ charge(Sampler *self, PyThreadState *ts, struct thread_clock *tc,
     tc->last_entry = NULL;
     if (self->mode == MODE_REAL && e != NULL
         && n / stride(self) >= CACHE_DEPTH) {
-        if (cpu < 0) {
-            cpu = thread_clock_cpu_ns(tc);
-        }
         if (cpu >= 0) {
             tc->last_entry = e;
             tc->last_entry_gen = self->tab_gen;

@@ -109,12 +109,16 @@ thread_clocks_sweep_begin(struct thread_clocks *c)
     c->gen++;
 }
 
-/* Reads the record's clock in the mode's terms: -1 when the thread ended. */
+/*
+ * Reads the record's clock in the mode's terms: -1 when the thread ended.
+ * Keeps the CPU time read in tc->cpu_ns, for the caller of see().
+ */
 static int64_t
-read_clock(const struct thread_clocks *c, const struct thread_clock *tc,
+read_clock(const struct thread_clocks *c, struct thread_clock *tc,
            int64_t now_ns)
 {
     int64_t cpu = thread_clock_cpu_ns(tc);
+    tc->cpu_ns = cpu;
     if (cpu < 0) {
         return -1;
     }
@@ -163,6 +167,7 @@ thread_clocks_see(struct thread_clocks *c, unsigned long id, size_t hint,
     if (tc != NULL && !c->real && c->snap_gen == c->gen
         && tc->snap_gen == c->gen) {
         now = tc->snap_ns;
+        tc->cpu_ns = now;
     }
     else if (tc != NULL) {
         now = read_clock(c, tc, now_ns);

@@ -48,6 +48,7 @@ struct thread_clock {
     int64_t snap_ns;        /* CPU clock at the last tick (snapshot) */
     uint64_t snap_gen;      /* the sweep that snapshot is for */
     int64_t late_ns;        /* scratch of thread_clocks_snapshot_advance */
+    int64_t cpu_ns;         /* its CPU time as read by the last see() */
     /* the caller's cache of the last stack charged (real mode: a thread
        whose CPU clock has not moved has the same stack); cleared when the
        record is (re)made */
@@ -119,8 +120,9 @@ enum thread_clock_seen {
  * in the walk of the thread list), so a lookup is O(1) in the steady state
  * and O(records) otherwise.  On THREAD_CLOCK_CHARGE, *delta_ns >= 0 is the
  * clock's advance since the previous sweep and *tc the record (whose
- * carry_ns the caller updates).  Cost: one clock read (a system call) in
- * the CPU modes, none in real mode.
+ * carry_ns the caller updates), whose cpu_ns is the thread's CPU time
+ * read now (CPU modes with a snapshot: at the tick).  Cost: one clock
+ * read (a system call), none with a snapshot.
  */
 enum thread_clock_seen thread_clocks_see(struct thread_clocks *c,
                                          unsigned long id, size_t hint,
