@@ -346,5 +346,10 @@ def _write(opts, collector, wall, why=""):
     if collector.nomemory:
         msg += ("; %d counts were lost for lack of memory (the <nomemory> "
                 "stack)" % collector.nomemory)
+    if collector.late_samples:
+        msg += ("; %d samples waited through a timer tick for the GIL (a C "
+                "call held it, the longest %.3f s): charged to the code that "
+                "made the call" % (collector.late_samples,
+                                   collector.longest_wait))
     _say(opts.quiet, msg)
     return True

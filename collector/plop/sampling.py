@@ -132,6 +132,19 @@ class Collector(object):
         return self._sampler.nomemory
 
     @property
+    def late_samples(self):
+        """Samples whose wait for the GIL outlasted a tick of the timer (a
+        C call held the GIL): their ticks were charged to the code the
+        sample found when the call returned, nothing was lost."""
+        return self._sampler.late_samples
+
+    @property
+    def longest_wait(self):
+        """The longest the sampler waited for the GIL at a tick, in
+        seconds (since creation or reset())."""
+        return self._sampler.longest_wait
+
+    @property
     def unique_stacks(self):
         return self._sampler.unique_stacks
 

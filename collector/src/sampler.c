@@ -123,6 +123,7 @@ typedef struct {
     uint64_t nomemory;           /* counts lost for lack of memory */
     uint64_t samples;            /* sweeps that took a sample */
     uint64_t late;               /* samples whose GIL wait held a tick */
+    int64_t longest_wait_ns;     /* longest wait for the GIL at a tick */
     int64_t ncpu;                /* CPUs online, at least 1 */
     uint64_t tab_gen;            /* changes when tab is emptied */
     int64_t sample_time_ns;      /* time spent sampling, GIL held */
@@ -368,6 +369,9 @@ static int64_t
 late_tick(Sampler *self, int64_t tick, const sigset_t *wake, int *stopping)
 {
     int64_t now = wall_ns();
+    if (self->running && now - tick > self->longest_wait_ns) {
+        self->longest_wait_ns = now - tick;
+    }
     if ((now - tick) * self->ncpu < self->interval_ns) {
         return tick;
     }
@@ -667,6 +671,8 @@ sampler_reset(Sampler *self, PyObject *unused)
     stacktab_init(&self->tab, old.max_entries);
     self->tab_gen++;
     self->overflow = 0;
+    self->late = 0;
+    self->longest_wait_ns = 0;
     self->nomemory = 0;
     self->samples = 0;
     self->sample_time_ns = 0;
@@ -1016,6 +1022,18 @@ get_overflow(Sampler *self, void *unused)
 }
 
 static PyObject *
+get_late(Sampler *self, void *unused)
+{
+    return compat_int_from_u64(self->late);
+}
+
+static PyObject *
+get_longest_wait(Sampler *self, void *unused)
+{
+    return PyFloat_FromDouble((double)self->longest_wait_ns / 1e9);
+}
+
+static PyObject *
 get_nomemory(Sampler *self, void *unused)
 {
     return compat_int_from_u64(self->nomemory);
@@ -1091,6 +1109,10 @@ static PyGetSetDef sampler_getset[] = {
     {"running", (getter)get_running, NULL, "samples are being taken", NULL},
     {"overflow", (getter)get_overflow, NULL,
      "counts that found no room (max_stacks reached)", NULL},
+    {"late_samples", (getter)get_late, NULL,
+     "samples whose wait for the GIL outlasted a tick of the timer", NULL},
+    {"longest_wait", (getter)get_longest_wait, NULL,
+     "the longest wait for the GIL at a tick, in seconds", NULL},
     {"nomemory", (getter)get_nomemory, NULL,
      "counts lost because memory ran out in the sampler", NULL},
     {"_fail_allocs", (getter)get_fail_allocs, (setter)set_fail_allocs,

@@ -184,6 +184,24 @@ class CliTest(unittest.TestCase):
         self.assertEqual(self.load_plop(), {})
         self.assertIn("no samples", r.stderr)
 
+    def test_summary_reports_samples_that_waited_for_a_c_call(self):
+        slow = os.path.join(self.dir, "slow.py")
+        with open(slow, "w") as f:
+            f.write("import random\n"
+                    "r = random.Random(1)\n"
+                    "data = [r.random() for _ in range(600000)]\n"
+                    "for _ in range(2):\n"
+                    "    sorted(data)\n")
+        r = self.run_cli(["-o", self.out, "--interval", "0.005", "slow.py"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        m = re.search(r"; (\d+) samples waited through a timer tick for the "
+                      r"GIL \(a C call held it, the longest ([0-9.]+) s\)",
+                      r.stderr)
+        self.assertTrue(m, r.stderr)
+        self.assertGreaterEqual(int(m.group(1)), 1)
+        # each sorted() holds the GIL for ~0.3 s here (0.1 s: loaded box)
+        self.assertGreater(float(m.group(2)), 0.1, r.stderr)
+
     def test_forked_child_does_not_write(self):
         r = self.run_cli(["-o", self.out, "--interval", "0.005", "prog.py",
                           "fork"])

@@ -431,6 +431,9 @@ class AccuracyTest(unittest.TestCase):
             want = shares(truth)
             self.assertAlmostEqual(got["long_c"], want["long_c"], delta=5,
                                    msg="%s: got %r want %r" % (mode, got, want))
+            # the sample due during the sort waited for it, and says so
+            self.assertGreaterEqual(c.late_samples, 1, mode)
+            self.assertGreater(c.longest_wait, 0.05, mode)
 
     def test_many_c_calls_about_as_long_as_the_interval(self):
         # 150 sum() calls of ~4.5 ms, each followed by as much Python
