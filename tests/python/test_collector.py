@@ -471,7 +471,9 @@ class AccuracyTest(unittest.TestCase):
             c.stop()
             got = shares(attribute(c.stack_counts, truth))
             want = shares(truth)
-            self.assertAlmostEqual(got["c_call"], want["c_call"], delta=5,
+            # 7 points: on a busy 2-core box a run can land 5 off (the
+            # bug this guards against was 15-20 off)
+            self.assertAlmostEqual(got["c_call"], want["c_call"], delta=7,
                                    msg="%s at %s: got %r want %r"
                                    % (mode, interval, got, want))
 
