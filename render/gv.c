@@ -360,13 +360,59 @@ add_edge(Agraph_t *ag, const struct graph *g, const struct graph_edge *e,
  * number or box changes.  Cost: O(shown nodes + shown edges) here; each
  * staggered arrow adds (minlen - 1) virtual nodes to dot's work, and
  * those cost: a fan of 1,682 leaves in 4 rows (2,500 virtual nodes) took
- * 2.7 s to lay out instead of 0.6 s in one row.  So a fan gets at most
+ * 2.7 s to lay out instead of 0.6 s in one row, and the arrows passing
+ * down between a row's boxes widen it.  Dot's `concentrate` merges the
+ * arrows of one caller where they run in parallel, which makes both
+ * narrow and cheap again, but dot 2.42 is known to crash with it on back
+ * edges and multi-edges (Graphviz issues #167, #175), so it is set only
+ * when the drawn graph is a forest (every box one arrow in at most, no
+ * cycle, no self arrow) and a fan was staggered.  A fan gets at most
  * FAN_MAX_ROWS rows and all fans together at most FAN_MAX_VIRTUAL virtual
- * nodes; what does not fit stays wider.
+ * nodes (FAN_MAX_VIRTUAL_TREE in a forest); what does not fit stays wider.
  */
 #define FAN_ROW_WIDTH 12
 #define FAN_MAX_ROWS 12
 #define FAN_MAX_VIRTUAL 600
+#define FAN_MAX_VIRTUAL_TREE 6000
+
+/* Whether the drawn graph is a forest: no self arrow, at most one arrow
+ * into each box (nin), no cycle.  O(shown nodes + shown edges). */
+static int
+is_forest(const struct graph *g, struct arena *a, const uint32_t *nin)
+{
+    uint32_t n = g->nnodes;
+    uint32_t *parent = arena_alloc(a, n * sizeof(*parent));
+    unsigned char *state = arena_calloc(a, n, 1);
+    for (size_t i = 0; i < g->nshown_edges; i++) {
+        const struct graph_edge *e = &g->shown_edges[i];
+        if (e->from == e->to || nin[e->to] > 1) {
+            return 0;
+        }
+        parent[e->to] = e->from;
+    }
+    /* Walk up from every box; meeting the walk's own path is a cycle
+     * (state 1), a box already cleared (state 2) or a root ends it. */
+    for (uint32_t r = 0; r < g->nshown; r++) {
+        uint32_t v = g->shown[r];
+        while (state[v] == 0) {
+            state[v] = 1;
+            if (nin[v] == 0) {
+                break;
+            }
+            v = parent[v];
+        }
+        if (state[v] == 1 && nin[v] != 0) {
+            return 0;
+        }
+        for (v = g->shown[r]; state[v] == 1; v = parent[v]) {
+            state[v] = 2;
+            if (nin[v] == 0) {
+                break;
+            }
+        }
+    }
+    return 1;
+}
 
 static uint32_t
 isqrt_up(uint32_t n)
@@ -410,7 +456,9 @@ arrange_rows(Agraph_t *ag, const struct graph *g, struct arena *a)
     /* Leaves per caller, in shown order (hottest first): shown_edges is
      * sorted by caller, so each caller's leaves are one run. */
     uint32_t *leaf = arena_alloc(a, (g->nshown_edges + 1) * sizeof(*leaf));
-    uint32_t virt = FAN_MAX_VIRTUAL;
+    int tree = is_forest(g, a, nin);
+    uint32_t virt = tree ? FAN_MAX_VIRTUAL_TREE : FAN_MAX_VIRTUAL;
+    int staggered = 0;
     char buf[32], nb[32];
     for (size_t i = 0; i < g->nshown_edges;) {
         uint32_t from = g->shown_edges[i].from;
@@ -434,6 +482,7 @@ arrange_rows(Agraph_t *ag, const struct graph *g, struct arena *a)
             continue;
         }
         virt -= k * (rows - 1) / 2;
+        staggered = 1;
         qsort_r(leaf, k, sizeof(*leaf), leaf_cmp, (void *)g);
         snprintf(nb, sizeof(nb), "n%u", from);
         Agnode_t *na = agnode(ag, nb, 0);
@@ -446,6 +495,9 @@ arrange_rows(Agraph_t *ag, const struct graph *g, struct arena *a)
                 set(ae, "minlen", buf);
             }
         }
+    }
+    if (staggered && tree) {
+        set(ag, "concentrate", "true");
     }
     /* Boxes with no drawn arrow, in shown order, in columns. */
     uint32_t niso = 0;

@@ -805,6 +805,36 @@ def default_graph_holds_the_hot_code():
                   % (name, nfuncs, 100.0 * covered / total))
 
 
+@test
+def wide_fans_laid_out_in_rows():
+    """A dispatcher with 566 shown handlers: the picture stacks the fan's
+    leaves in rows and the boxes without arrows in columns (layout hints
+    in the DOT text: staggered minlen, invisible edges), so it is not one
+    row 500 boxes wide; the SVG draws exactly the shown arrows, no hint."""
+    d = tmpdir()
+    path = os.path.join(d, "fan.txt")
+    write(path, zipf_server_profile(3000))
+    for extra in ([], ["--edge-fraction", "0"]):
+        svg, err = expect([path, "-T", "svg", "-o", "-", "--stats"] + extra,
+                          EXIT_OK)
+        stats = dict(kv.split("=") for line in err.decode().splitlines()
+                     if line.startswith("stats: ")
+                     for kv in line[7:].split())
+        root = ET.fromstring(svg)
+        w, h = (float(root.get(k).rstrip("pt")) for k in ("width", "height"))
+        check(w < 6 * h, "%s: a picture %d x %d pt: the fan is not in rows"
+              % (extra, w, h))
+        drawn = svg.count(b'class="edge"')
+        check(drawn == int(stats["shown_edges"]),
+              "%s: %d arrows drawn, %s shown" % (extra, drawn,
+                                                 stats["shown_edges"]))
+        check(b"invis" not in svg, "an invisible edge reached the SVG")
+        dot, _ = expect([path, "-T", "dot", "-o", "-"] + extra, EXIT_OK)
+        check(b"minlen=" in dot, "%s: no staggered fan in the DOT" % extra)
+        check((b"invis" in dot) == (not extra),
+              "%s: invisible edges only tie boxes without arrows" % extra)
+
+
 def golden_cases():
     cases = []
     for fx in sorted(os.listdir(FIXTURES)):
