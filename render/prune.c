@@ -394,7 +394,7 @@ draw_edges(struct graph *g, struct arena *a, const struct render_opts *o)
  * little (gv.c lays such boxes out in rows and columns), every other box
  * much more (crossings to minimise, arrows that span ranks).  Measured
  * with `plop-render --stats` on this machine: 1,683 handlers of one
- * dispatcher lay out in 0.6 s, while 237 functions of a random call
+ * dispatcher lay out in 0.4 s, while 237 functions of a random call
  * graph with 594 calls take 2.0 s (README, "Node selection").
  *
  * Returns 1 when the shown graph is within the default budget:
@@ -402,7 +402,8 @@ draw_edges(struct graph *g, struct arena *a, const struct render_opts *o)
  * Otherwise marks in `cut` the hot nodes to leave out next round, the
  * smallest by self first, never the PRUNE_TOP_SELF largest, and returns
  * 0.  On the last round (`last`) it cuts down to PRUNE_AUTO_MAX_NODES
- * boxes in all, round 1's bound, which always fits.  O(nodes + edges).
+ * boxes in all, round 1's bound (pinned, context and the top self nodes
+ * are not cut).  O(nodes + edges).
  */
 static int
 within_budget(const struct graph *g, struct arena *a, unsigned char *cut,
