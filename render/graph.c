@@ -12,6 +12,7 @@
 #include "arena.h"
 #include "edgetab.h"
 #include "graph.h"
+#include "hash.h"
 #include "profile.h"
 
 /* A node before sorting: the key, and where its frames point. */
@@ -23,16 +24,6 @@ struct tnode {
     size_t stamp;
     uint32_t final_id;
 };
-
-static uint32_t
-fnv1a(uint32_t h, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 16777619u;
-    }
-    return h;
-}
 
 /*
  * Whether the line is part of a frame's node key.  In function
@@ -57,7 +48,7 @@ key_has_line(const struct frame *f, enum render_granularity gran)
 static uint32_t
 key_hash(const struct frame *f, enum render_granularity gran)
 {
-    uint32_t h = fnv1a(2166136261u, f->file, f->file_len);
+    uint32_t h = fnv1a(FNV1A_INIT, f->file, f->file_len);
     h = fnv1a(h ^ 0xff, f->func, f->func_len);
     if (key_has_line(f, gran)) {
         h ^= (uint32_t)f->line * 2654435761u;

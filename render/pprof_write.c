@@ -15,6 +15,7 @@
 
 #include "arena.h"
 #include "graph.h"
+#include "hash.h"
 #include "pprof.h"
 #include "profile.h"
 #include "protobuf.h"
@@ -68,12 +69,7 @@ struct strtab {
 static uint32_t
 str_hash(const char *s, size_t n)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 16777619u;
-    }
-    return h;
+    return fnv1a(FNV1A_INIT, s, n);
 }
 
 static void strtab_rehash(struct strtab *t, size_t nslots);

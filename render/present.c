@@ -11,18 +11,9 @@
 
 #include "diff.h"
 #include "graph.h"
+#include "hash.h"
 #include "load.h"
 #include "present.h"
-
-static uint32_t
-fnv1a(uint32_t h, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 16777619u;
-    }
-    return h;
-}
 
 /* ------------------------------------------------------------ colours */
 
@@ -72,7 +63,7 @@ light_color(uint32_t h, unsigned lo, unsigned span, char out[8])
 void
 present_file_color(const char *file, size_t len, char out[8])
 {
-    light_color(fnv1a(2166136261u, file, len), 0, 360, out);
+    light_color(fnv1a(FNV1A_INIT, file, len), 0, 360, out);
 }
 
 /* The module part of a name without a file: the package or namespace
