@@ -34,24 +34,17 @@
 
 #include <Python.h>
 
+#include "coreheaders.h"
+
 #if defined(FRAMES_PUBLIC) && PY_VERSION_HEX < 0x030B0000
 #error "PLOP_FRAMES_PUBLIC needs CPython 3.11+ (PyFrame_GetLasti, PyFrame_GetCode); older versions have a struct reader of their own"
 #endif
 
 #if !defined(FRAMES_PUBLIC) && PY_VERSION_HEX >= 0x030B0000
 #define Py_BUILD_CORE 1
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpedantic"
-#pragma GCC diagnostic ignored "-Wshadow"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#endif
+PLOP_CORE_HEADERS_BEGIN
 #include <internal/pycore_frame.h>
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+PLOP_CORE_HEADERS_END
 #elif !defined(FRAMES_PUBLIC)
 #include <frameobject.h>
 #endif

@@ -29,15 +29,10 @@
 #endif
 #include <Python.h>
 
+#include "coreheaders.h"
+
 #if PY_VERSION_HEX >= 0x03070000 && PY_VERSION_HEX < 0x030E0000
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpedantic"
-#pragma GCC diagnostic ignored "-Wshadow"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#endif
+PLOP_CORE_HEADERS_BEGIN
 #if PY_VERSION_HEX >= 0x030D0000
 #include <internal/pycore_ceval.h>
 #include <internal/pycore_interp.h>
@@ -48,9 +43,7 @@
 #else
 #include <internal/pystate.h>
 #endif
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+PLOP_CORE_HEADERS_END
 #endif
 
 #include "gilreq.h"
