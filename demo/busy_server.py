@@ -32,9 +32,7 @@ import http.client
 import http.server
 import json
 import os
-import queue
 import random
-import select
 import signal
 import statistics
 import string
@@ -245,120 +243,37 @@ def generate_load(host, port, stop):
         conn.close()
 
 
-class ProfileJob:
-    def __init__(self, interval, mode, duration):
-        self.interval = interval
-        self.mode = mode
-        self.duration = duration
-        self.done = threading.Event()
-        self.stacks = None
-        self.error = None
-        self.collector = None
-        self.end = None
-
-
-class MainThreadProfiler:
-    """Runs the Collectors that /_profile asks for in the main thread.
-
-    plop's Collector installs its timer signal's handler with signal.signal(),
-    which only the main thread may call, and CPython runs that handler (the
-    sampler) in the main thread between two bytecodes.  So the main thread
-    does not serve HTTP here: it waits in select() on a pipe that is also
-    CPython's signal wakeup fd (signal.set_wakeup_fd), so every timer signal,
-    whichever thread the kernel gives it to, wakes it at once to take the
-    sample, and a request thread wakes it through the same pipe to start a
-    profile."""
+class Profiler:
+    """Runs the Collector that /_profile asks for, in the request's own
+    thread: plop samples from a thread of its own, so start() and stop()
+    work from any thread and the main thread need not help.  stop_all()
+    (the server is stopping) ends a profile in progress early."""
 
     def __init__(self):
-        self._jobs = queue.SimpleQueue()
-        self._r, self._w = os.pipe()
-        os.set_blocking(self._r, False)
-        os.set_blocking(self._w, False)
-        self._active = None
+        self._stopping = threading.Event()
 
     def run(self, interval, mode, duration):
-        """Called by a request thread: the profile's {stack: count}.  Raises
-        ValueError for bad collector arguments, RuntimeError if the server
-        stops first."""
-        job = ProfileJob(interval, mode, duration)
-        self._jobs.put(job)
-        self._wake()
-        job.done.wait()
-        if job.error is not None:
-            raise job.error
-        return job.stacks
-
-    def _wake(self):
+        """The profile's {stack: count}.  Raises ValueError for bad
+        collector arguments, RuntimeError if the server stops first."""
+        if self._stopping.is_set():
+            raise RuntimeError("the server is stopping")
         try:
-            os.write(self._w, b"j")
-        except BlockingIOError:
-            pass            # the pipe is full: the main thread is awake
-
-    def serve(self, stop_at=None):
-        """The main thread's loop, until stop_at (time.monotonic()) or an
-        exception (KeyboardInterrupt, _Stop)."""
-        previous = signal.set_wakeup_fd(self._w)
+            collector = Collector(interval=interval, mode=mode)
+            collector.start(duration=duration)
+        except ValueError:
+            raise
+        except Exception as e:
+            raise ValueError("cannot start the collector: %s" % e)
         try:
-            while True:
-                now = time.monotonic()
-                if stop_at is not None and now >= stop_at:
-                    return
-                timeout = 0.5
-                if self._active is not None:
-                    timeout = min(timeout, max(0.0, self._active.end - now))
-                if stop_at is not None:
-                    timeout = min(timeout, max(0.0, stop_at - now))
-                select.select([self._r], [], [], timeout)
-                try:
-                    while os.read(self._r, 4096):
-                        pass
-                except BlockingIOError:
-                    pass
-                self._step()
+            stopped = self._stopping.wait(duration)
         finally:
-            signal.set_wakeup_fd(previous)
-            self._abort()
+            collector.stop()
+        if stopped:
+            raise RuntimeError("the server is stopping")
+        return dict(collector.stack_counts)
 
-    def _step(self):
-        job = self._active
-        if job is not None and time.monotonic() >= job.end:
-            self._active = None
-            try:
-                job.collector.stop()
-                job.stacks = dict(job.collector.stack_counts)
-            except Exception as e:
-                job.error = e
-            job.done.set()
-        while self._active is None:
-            try:
-                job = self._jobs.get_nowait()
-            except queue.Empty:
-                return
-            try:
-                job.collector = Collector(interval=job.interval,
-                                          mode=job.mode)
-                job.collector.start(duration=job.duration)
-                job.end = time.monotonic() + job.duration
-                self._active = job
-            except Exception as e:
-                job.error = e if isinstance(e, ValueError) else ValueError(
-                    "cannot start the collector: %s" % e)
-                job.done.set()
-
-    def _abort(self):
-        job, self._active = self._active, None
-        if job is not None:
-            try:
-                job.collector.stop()
-            except Exception:
-                pass
-        while job is not None:
-            job.error = RuntimeError("the server is stopping")
-            job.done.set()
-            try:
-                job = self._jobs.get_nowait()
-            except queue.Empty:
-                job = None
+    def stop_all(self):
+        self._stopping.set()
 
 
 class _Stop(BaseException):
@@ -395,27 +310,26 @@ def main(argv=None):
         print("busy_server: error: cannot listen on %s port %d: %s" % (
             args.address, args.port, e.strerror or e), file=sys.stderr)
         return 1
-    server.profiler = MainThreadProfiler()
+    server.profiler = Profiler()
     host, port = server.server_address[:2]
     stop = threading.Event()
-    threading.Thread(target=server.serve_forever, name="http",
-                     daemon=True).start()
     if not args.no_load:
         threading.Thread(target=generate_load, args=(host, port, stop),
                          name="load", daemon=True).start()
-    stop_at = None
     if args.run_for is not None:
-        stop_at = time.monotonic() + args.run_for
+        timer = threading.Timer(args.run_for, server.shutdown)
+        timer.daemon = True
+        timer.start()
     signal.signal(signal.SIGTERM, _on_signal)
     try:
         print("busy_server: listening on http://%s:%d/" % (host, port),
               flush=True)
-        server.profiler.serve(stop_at)
+        server.serve_forever()
     except (KeyboardInterrupt, _Stop):
         pass
     finally:
         stop.set()
-        server.shutdown()
+        server.profiler.stop_all()
         server.server_close()
     print("busy_server: stopped", flush=True)
     return 0
