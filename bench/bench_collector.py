@@ -27,7 +27,7 @@ achieved can be below the rate asked: the weights keep the totals right.
 
 Part 3, accuracy: the a/b/c test (three functions burning 1:2:3 of CPU),
 one long sorted() holding the GIL, and 150 C calls of ~4.5 ms (sum())
-interleaved with Python code of equal CPU; worst error in points
+interleaved with Python code of equal CPU (600 at 10 ms); worst error in points
 of share against the CPU time measured inside the workload.
 
 Not a test: timings depend on the machine and its load.
@@ -285,7 +285,9 @@ def accuracy_case(name, mode, interval):
                  "python_part": timed(python_part)}
     else:
         truth = {"c_call": 0.0, "py_call": 0.0}
-        for _ in range(150):
+        # 150 pairs (1.35 s) at 1 and 4 ms; at 10 ms that would be ~135
+        # samples, whose binomial noise alone is 4 points: 600 pairs there
+        for _ in range(int(150 * max(1.0, interval / 0.0025))):
             one = timed(c_call)
             truth["c_call"] += one
             truth["py_call"] += timed(py_call, one)
