@@ -116,11 +116,18 @@ class SignalsTest(unittest.TestCase):
                      "--interval", str(INTERVAL)] + list(args) + ["prog.py"])
         else:
             argv = [sys.executable, "prog.py"]
+        def child():
+            # as a shell's foreground job starts: a runner started in the
+            # background (`cmd &` without job control) hands SIGINT down
+            # ignored, and Python then installs no KeyboardInterrupt
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            if preexec is not None:
+                preexec()
         return subprocess.Popen(argv, cwd=self.dir, env=e,
                                 stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE,
                                 universal_newlines=True,
-                                preexec_fn=preexec)
+                                preexec_fn=child)
 
     def wait_line(self, p, prefix, timeout=30):
         deadline = time.time() + timeout
