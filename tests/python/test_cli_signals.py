@@ -399,7 +399,17 @@ TOGGLED = textwrap.dedent("""\
     work(1.0)
     sys.stdout.write("exiting %%.6f\\n" %% (cpu() - t0))
     sys.stdout.flush()
-    time.sleep(0.8)     # no CPU: the writer checkpoints after the work
+    # no CPU now: wait for the writer's first checkpoint after the work
+    # (up to 20 times the last one's cost after it: slow under ASan)
+    done = time.time()
+    deadline = done + 20
+    while time.time() < deadline:
+        try:
+            if os.stat(sys.argv[1]).st_mtime > done:
+                break
+        except OSError:
+            pass
+        time.sleep(0.02)
     os._exit(0)
     """ % INTERVAL)
 
