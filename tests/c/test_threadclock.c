@@ -52,6 +52,16 @@ see(struct thread_clocks *c, int64_t *delta)
     return thread_clocks_see(c, self_id(), 0, wall_ns(), delta, &tc);
 }
 
+/* One whole sweep that sees this thread: what see() said, *delta set. */
+static enum thread_clock_seen
+sweep_seeing_self(struct thread_clocks *c, int64_t *delta)
+{
+    thread_clocks_sweep_begin(c);
+    enum thread_clock_seen r = see(c, delta);
+    thread_clocks_sweep_end(c, wall_ns());
+    return r;
+}
+
 static void
 test_first_sight_charges_nothing_then_the_cpu_used(void)
 {
@@ -168,20 +178,14 @@ test_snapshot_charges_up_to_the_tick(void)
     struct thread_clocks c;
     int64_t delta;
     thread_clocks_init(&c, 0);
-    thread_clocks_sweep_begin(&c);
-    CHECK_EQ_INT(see(&c, &delta), THREAD_CLOCK_NEW);
-    thread_clocks_sweep_end(&c, wall_ns());
+    CHECK_EQ_INT(sweep_seeing_self(&c, &delta), THREAD_CLOCK_NEW);
     int64_t first = burn(20 * MS);
     thread_clocks_snapshot(&c);             /* the tick */
     int64_t after = burn(30 * MS);          /* waiting for the GIL */
-    thread_clocks_sweep_begin(&c);
-    CHECK_EQ_INT(see(&c, &delta), THREAD_CLOCK_CHARGE);
-    thread_clocks_sweep_end(&c, wall_ns());
+    CHECK_EQ_INT(sweep_seeing_self(&c, &delta), THREAD_CLOCK_CHARGE);
     CHECK(delta >= first && delta < first + 2 * MS);
     /* the wait goes to the next sweep, which has no snapshot */
-    thread_clocks_sweep_begin(&c);
-    CHECK_EQ_INT(see(&c, &delta), THREAD_CLOCK_CHARGE);
-    thread_clocks_sweep_end(&c, wall_ns());
+    CHECK_EQ_INT(sweep_seeing_self(&c, &delta), THREAD_CLOCK_CHARGE);
     CHECK(delta >= after && delta < after + 2 * MS);
     thread_clocks_release(&c);
 }
@@ -192,22 +196,16 @@ test_snapshot_advanced_for_the_ticks_of_a_long_wait(void)
     struct thread_clocks c;
     int64_t delta;
     thread_clocks_init(&c, 0);
-    thread_clocks_sweep_begin(&c);
-    CHECK_EQ_INT(see(&c, &delta), THREAD_CLOCK_NEW);
-    thread_clocks_sweep_end(&c, wall_ns());
+    CHECK_EQ_INT(sweep_seeing_self(&c, &delta), THREAD_CLOCK_NEW);
     int64_t first = burn(10 * MS);
     thread_clocks_snapshot(&c);
     int64_t wait = burn(50 * MS);
     /* two ticks of 20 ms fell in the wait: 40 of its ~50 ms */
     thread_clocks_snapshot_advance(&c, 40 * MS);
     int64_t more = burn(5 * MS);
-    thread_clocks_sweep_begin(&c);
-    CHECK_EQ_INT(see(&c, &delta), THREAD_CLOCK_CHARGE);
-    thread_clocks_sweep_end(&c, wall_ns());
+    CHECK_EQ_INT(sweep_seeing_self(&c, &delta), THREAD_CLOCK_CHARGE);
     CHECK(delta >= first + 40 * MS - MS && delta <= first + 40 * MS + 2 * MS);
-    thread_clocks_sweep_begin(&c);
-    CHECK_EQ_INT(see(&c, &delta), THREAD_CLOCK_CHARGE);
-    thread_clocks_sweep_end(&c, wall_ns());
+    CHECK_EQ_INT(sweep_seeing_self(&c, &delta), THREAD_CLOCK_CHARGE);
     CHECK(delta >= wait - 40 * MS + more - MS
           && delta <= wait - 40 * MS + more + 3 * MS);
     /* more ticks than the wait used: all of it, never more */
@@ -215,9 +213,7 @@ test_snapshot_advanced_for_the_ticks_of_a_long_wait(void)
     thread_clocks_snapshot(&c);
     wait = burn(10 * MS);
     thread_clocks_snapshot_advance(&c, 100 * MS);
-    thread_clocks_sweep_begin(&c);
-    CHECK_EQ_INT(see(&c, &delta), THREAD_CLOCK_CHARGE);
-    thread_clocks_sweep_end(&c, wall_ns());
+    CHECK_EQ_INT(sweep_seeing_self(&c, &delta), THREAD_CLOCK_CHARGE);
     CHECK(delta >= 5 * MS + wait - MS && delta <= 5 * MS + wait + 2 * MS);
     thread_clocks_release(&c);
 }
