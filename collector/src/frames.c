@@ -115,6 +115,25 @@ frames_collect(PyThreadState *ts, uintptr_t *out, size_t max_frames,
     return n;
 }
 
+/* See frames_collect on the references. */
+PyCodeObject *
+frames_root(PyThreadState *ts)
+{
+    PyFrameObject *f = PyThreadState_GetFrame(ts);
+    if (f == NULL) {
+        return NULL;
+    }
+    PyFrameObject *back;
+    while ((back = PyFrame_GetBack(f)) != NULL) {
+        Py_DECREF(f);
+        f = back;
+    }
+    PyCodeObject *co = PyFrame_GetCode(f);
+    Py_DECREF(co);
+    Py_DECREF(f);
+    return co;
+}
+
 #elif PY_VERSION_HEX >= 0x030B0000
 
 #if PY_VERSION_HEX >= 0x030D0000
@@ -156,6 +175,18 @@ frames_active(PyThreadState *ts)
         }
     }
     return 0;
+}
+
+PyCodeObject *
+frames_root(PyThreadState *ts)
+{
+    PyObject *root = NULL;
+    for (_PyInterpreterFrame *f = FRAME_TOP(ts); f; f = f->previous) {
+        if (frame_usable(f)) {
+            root = FRAME_CODE(f);
+        }
+    }
+    return (PyCodeObject *)root;
 }
 
 size_t
@@ -204,6 +235,19 @@ int
 frames_active(PyThreadState *ts)
 {
     return ts->frame != NULL;
+}
+
+PyCodeObject *
+frames_root(PyThreadState *ts)
+{
+    PyFrameObject *f = ts->frame;
+    if (f == NULL) {
+        return NULL;
+    }
+    while (f->f_back != NULL) {
+        f = f->f_back;
+    }
+    return f->f_code;
 }
 
 size_t

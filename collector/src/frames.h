@@ -40,6 +40,13 @@ size_t frames_collect(PyThreadState *ts, uintptr_t *out, size_t max_frames,
 /* Nonzero when ts is executing Python code (has a frame). */
 int frames_active(PyThreadState *ts);
 
+/*
+ * The code object of ts's root-most Python frame (the function its thread
+ * started with), borrowed; NULL when it runs no Python code.  Walks the
+ * whole stack: for a thread's first sight, not for every sample.
+ */
+PyCodeObject *frames_root(PyThreadState *ts);
+
 /* The line number of the instruction at byte offset `offset` of co; the
    first line when the offset is negative or the instruction has no line. */
 int frames_line(PyCodeObject *co, intptr_t offset);

@@ -42,7 +42,8 @@
  *   idle thread is charged nothing and a late sample is charged the whole
  *   delay; in real mode every thread running Python code is charged the
  *   wall time elapsed.  Nothing from before start() or before a thread
- *   was first seen is charged.  The charge is converted to whole
+ *   was first seen is charged, but for the CPU a thread of the threading
+ *   module used before its first sight (born_in_collection).  The charge is converted to whole
  *   intervals; each thread carries the remainder to its next sample.
  *
  *   Bounds: at most max_stacks unique stacks (beyond, the weight goes to
@@ -134,6 +135,9 @@ typedef struct {
     int expired;                 /* the duration ran out: the thread ends */
     int starting;                /* start() waits for the thread */
     int busy;                    /* tab is being read or cleared */
+    int baselining;              /* the sweep of start(): charges nothing */
+    PyObject *bootstrap_code;    /* threading.Thread's bootstrap (strong),
+                                    or NULL: see born_in_collection() */
     /* the sampler thread */
     PyInterpreterState *interp;
     pthread_t thread;
@@ -246,6 +250,30 @@ charge(Sampler *self, PyThreadState *ts, struct thread_clock *tc,
 }
 
 /*
+ * At a thread's first sight after start()'s own sweep: nonzero when all
+ * of its CPU time was spent in this collection running Python code (or C
+ * called from it), so that charging it all is what a sampler that saw the
+ * thread from its birth would have done.  That holds for a thread started
+ * by the threading module (its root frame is Thread's bootstrap): such a
+ * thread runs Python code from its first instructions, so it was seen by
+ * start()'s sweep unless it was born after it.  Without this, the CPU a
+ * new thread used before the sampler first got the GIL would be lost: on
+ * 2.7 and 3.6, which have no nudger (gilreq.h), threads contending for the
+ * GIL keep the sampler waiting 100 ms and more, and a worker that starts
+ * then loses that much.  A thread born in C (PyGILState_Ensure) may have
+ * worked in C before its first call into Python: it is baselined as
+ * before (threadclock.h), and so is a thread of _thread.start_new_thread,
+ * whose root cannot be told from a C callback's.  Real mode charges the
+ * CPU time too: a lower bound of the wall time the thread was alive.
+ */
+static int
+born_in_collection(const Sampler *self, PyThreadState *ts)
+{
+    return !self->baselining && self->bootstrap_code != NULL
+           && (PyObject *)frames_root(ts) == self->bootstrap_code;
+}
+
+/*
  * One sweep over every thread but the sampler's own, GIL held.  Cost: per
  * thread running Python, one CPU clock read (CPU modes) and, when it is
  * charged, one walk of its frames and one table lookup; per known thread
@@ -291,6 +319,13 @@ take_sample(Sampler *self, int64_t tick_ns)
             self->nomemory++;
             break;
         case THREAD_CLOCK_NEW:
+            if (born_in_collection(self, ts) && tc->cpu_ns > 0) {
+                if (self->mode != MODE_REAL) {
+                    timer_delta += tc->cpu_ns;
+                }
+                charge(self, ts, tc, tc->cpu_ns);
+            }
+            break;
         case THREAD_CLOCK_AGAIN:
             break;
         }
@@ -537,6 +572,42 @@ atexit_call(Sampler *self, const char *method)
     return compat_atexit(method, self->atexit_stop);
 }
 
+/*
+ * The code object of threading.Thread's bootstrap method (_bootstrap; 2.7:
+ * __bootstrap), the root frame of every thread the threading module
+ * starts: new reference, or NULL with no error set when it cannot be found
+ * (then new threads are baselined at first sight, as C threads are).
+ */
+static PyObject *
+find_bootstrap_code(void)
+{
+    PyObject *code = NULL;
+    PyObject *mod = PyImport_ImportModule("threading");
+    PyObject *cls = mod ? PyObject_GetAttrString(mod, "Thread") : NULL;
+    PyObject *meth = NULL;
+    if (cls != NULL) {
+        meth = PyObject_GetAttrString(cls, COMPAT_PY2 ? "_Thread__bootstrap"
+                                                      : "_bootstrap");
+    }
+    /* 2.7: an unbound method; its function is __func__ */
+    PyObject *func = meth && PyObject_HasAttrString(meth, "__func__")
+                     ? PyObject_GetAttrString(meth, "__func__") : meth;
+    if (func != NULL && func != meth) {
+        Py_DECREF(meth);
+    }
+    if (func != NULL) {
+        code = PyObject_GetAttrString(func, "__code__");
+        Py_DECREF(func);
+    }
+    if (code != NULL && !PyCode_Check(code)) {
+        Py_CLEAR(code);
+    }
+    Py_XDECREF(cls);
+    Py_XDECREF(mod);
+    PyErr_Clear();
+    return code;
+}
+
 /* Baselines every thread's clock, so start() charges from here. */
 static void
 baseline_clocks(Sampler *self)
@@ -549,7 +620,9 @@ baseline_clocks(Sampler *self)
     int64_t sample_time_ns = self->sample_time_ns;
     self->busy = 0;
     self->running = 1;
+    self->baselining = 1;
     take_sample(self, wall_ns());   /* every thread is new: charges nothing */
+    self->baselining = 0;
     self->samples = samples;
     self->sample_time_ns = sample_time_ns;
     self->running = running;
@@ -589,6 +662,9 @@ sampler_start(Sampler *self, PyObject *args, PyObject *kwargs)
     /* a thread that ended by itself (duration) is joined first */
     join_thread(self);
     self->interp = PyThreadState_Get()->interp;
+    if (self->bootstrap_code == NULL) {
+        self->bootstrap_code = find_bootstrap_code();
+    }
     self->timer_ns = 0;
     self->duration_ns = duration_ns;
     self->expired = 0;
@@ -980,6 +1056,7 @@ sampler_dealloc(Sampler *self)
     self->running = 0;
     join_thread(self);
     Py_CLEAR(self->atexit_stop);
+    Py_CLEAR(self->bootstrap_code);
     sem_destroy(&self->ready);
     pthread_mutex_destroy(&self->clocks_lock);
     struct stacktab old = self->tab;

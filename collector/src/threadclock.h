@@ -11,7 +11,9 @@
  *     Python through PyGILState_Ensure gets a fresh thread state for each
  *     call but keeps its record, and so its clock baseline.
  *   - First sight: the record is created and its clock read (the
- *     baseline); nothing is charged for that sample.
+ *     baseline); nothing is charged for that sample.  (The sampler may
+ *     charge a thread the threading module started during the collection
+ *     its CPU time so far: sampler.c, born_in_collection().)
  *   - A thread seen at a sweep (running Python code) is charged the time
  *     its clock advanced since the previous sweep: its CPU time in the CPU
  *     modes, the wall time in real mode.

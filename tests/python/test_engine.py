@@ -51,11 +51,17 @@ class MainBlockedInCTest(unittest.TestCase):
         cpu = {}
         r, w = os.pipe()
         done = threading.Event()
+        # the workers outlive the samples: the CPU a thread uses after the
+        # last sample before it ends is never seen (README, known limits),
+        # and on 2.7 and 3.6 the sampler, competing with two workers for
+        # the GIL, can be 100 ms late
+        leave = threading.Event()
 
         def worker_one():
             t = portable.thread_time()
             burn(0.3)
             cpu["worker_one"] = portable.thread_time() - t
+            leave.wait()
 
         def worker_two():
             t = portable.thread_time()
@@ -64,6 +70,7 @@ class MainBlockedInCTest(unittest.TestCase):
             while len(cpu) < 2:
                 time.sleep(0.01)
             done.set()
+            leave.wait()
 
         def waker():
             done.wait()
@@ -79,6 +86,7 @@ class MainBlockedInCTest(unittest.TestCase):
             t.start()
         interrupted = _plopnative.wait_fd(r)     # main waits in C
         c.stop()
+        leave.set()
         process_cpu = portable.process_time() - p0
         for t in ts:
             t.join()
@@ -98,10 +106,10 @@ class MainBlockedInCTest(unittest.TestCase):
             # 2.7 and 3.6 hand the GIL to the sampler through the main
             # thread, which waits in C here: the sampler then competes
             # with the two workers at each switch interval and can first
-            # see a worker tens of ms after it started, time never charged
-            # (README, supported versions: seen 8.8 points off on 3.6)
-            delta = 5 if sys.version_info[:2] >= (3, 7) else 12
-            self.assertAlmostEqual(share, want, delta=delta, msg=msg)
+            # see a worker tens of ms after it started; that time is
+            # charged at first sight (FirstSightTest; 8.8 points off on
+            # 3.6 when it was not)
+            self.assertAlmostEqual(share, want, delta=5, msg=msg)
             self.assertGreater(total, 0.8 * sum(cpu.values()), msg)
             self.assertLessEqual(total, process_cpu + 0.01, msg)
 
@@ -173,6 +181,111 @@ class CThreadCallbackTest(unittest.TestCase):
         self.assertGreater(charged, 0.8 * 0.3)
         # the C work (1.2 s of CPU) is never charged
         self.assertLess(charged, wall - 1.0)
+
+
+class FirstSightTest(unittest.TestCase):
+    """The sampler first sees a thread after the thread has run (it waited
+    for the GIL meanwhile: on 2.7 and 3.6 threads contending for the GIL
+    keep it waiting 100 ms and more).  A thread of the threading module
+    was born in the collection and ran Python from its first instruction:
+    all its CPU is charged.  A thread born in C, or one of
+    _thread.start_new_thread, may have worked in C first: charged from
+    first sight only.  Driven sweep by sweep (start(_arm=False) and
+    _sample(): no timer), so the first sight is where the test puts it."""
+
+    interval = 0.001
+
+    def sampler(self, mode):
+        c = Collector(interval=self.interval, mode=mode)
+        c._sampler.start(None, _arm=False)  # start()'s sweep, no thread
+        self.addCleanup(c._sampler.stop)
+        return c
+
+    def charged(self, c, name):
+        return attribute(c.stack_counts, [name])[name] * self.interval
+
+    def check_threading_thread(self, mode):
+        c = self.sampler(mode)
+        cpu = []
+        burnt, more, done, leave = (threading.Event(), threading.Event(),
+                                    threading.Event(), threading.Event())
+
+        def worker():
+            t = portable.thread_time()
+            burn(0.2)
+            cpu.append(portable.thread_time() - t)
+            burnt.set()
+            more.wait()
+            t = portable.thread_time()
+            burn(0.05)
+            cpu.append(portable.thread_time() - t)
+            done.set()
+            leave.wait()
+
+        t = threading.Thread(target=worker)
+        t.start()
+        burnt.wait()
+        c._sampler._sample()          # first sight: waiting in more.wait()
+        first = self.charged(c, "worker")
+        more.set()
+        done.wait()
+        c._sampler._sample()
+        total = self.charged(c, "worker")
+        leave.set()
+        t.join()
+        msg = "%s: charged %.4f s then %.4f s for %r" % (mode, first, total,
+                                                          cpu)
+        # its CPU before the burn (bootstrap, Event calls) is charged too
+        self.assertGreaterEqual(first, cpu[0] - self.interval, msg)
+        self.assertLess(first, cpu[0] + 0.01, msg)
+        if mode == "prof":
+            self.assertAlmostEqual(total - first, cpu[1], delta=0.01,
+                                   msg=msg)
+
+    def test_threading_thread_charged_from_birth_prof(self):
+        self.check_threading_thread("prof")
+
+    def test_threading_thread_charged_from_birth_real(self):
+        # real mode charges its CPU: a lower bound of its wall time alive
+        self.check_threading_thread("real")
+
+    def test_start_new_thread_charged_from_first_sight(self):
+        try:
+            import _thread as low
+        except ImportError:
+            import thread as low
+        c = self.sampler("prof")
+        cpu = []
+        burnt, leave = threading.Event(), threading.Event()
+
+        def raw_worker():
+            t = portable.thread_time()
+            burn(0.2)
+            cpu.append(portable.thread_time() - t)
+            burnt.set()
+            leave.wait()
+
+        low.start_new_thread(raw_worker, ())
+        burnt.wait()
+        c._sampler._sample()
+        leave.set()
+        self.assertEqual(self.charged(c, "raw_worker"), 0.0, cpu)
+
+    def test_c_thread_charged_from_first_sight(self):
+        # the C thread burns 0.2 s in C, then its callback 0.05 s in
+        # Python and sweeps: its first sight, in its own callback
+        c = self.sampler("prof")
+        spent = []
+
+        def callback():
+            t = portable.thread_time()
+            burn(0.05)
+            spent.append(portable.thread_time() - t)
+            c._sampler._sample()
+
+        c_cpu = _plopnative.c_thread_callbacks(callback, 1, 0.2)
+        self.assertGreater(c_cpu, 0.24)
+        self.assertEqual(self.charged(c, "callback"), 0.0, spent)
 
 
 class ProgramKeepsItsSignalsTest(unittest.TestCase):
