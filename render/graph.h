@@ -68,6 +68,22 @@ struct graph_edge {
     uint32_t hidden_max;    /* frames a stack skips between the two; else 0 */
 };
 
+/*
+ * A box of hidden functions (prune.c, step 7): the samples whose running
+ * function is hidden, charged to the nearest shown frame above it (the
+ * caller).  Each such sample is in exactly one tail or in none (no shown
+ * frame on its stack, or a tail too small to draw), never in a shown
+ * node's self.
+ */
+struct graph_tail {
+    uint32_t caller;        /* shown node id */
+    uint32_t nfuncs;        /* distinct hidden functions running below it */
+    uint64_t self;          /* their samples that have `caller` as the
+                             * nearest shown frame */
+    uint64_t max_self;      /* the largest full-graph self of one of them
+                             * (all its samples, under any caller) */
+};
+
 struct graph {
     enum render_granularity granularity;
     const struct profile *prof;
@@ -133,6 +149,12 @@ struct graph {
     size_t dropped_edges;   /* edges between shown nodes cut by the edge
                              * fraction */
     uint64_t node_cutoff;   /* inclusive below this was dropped */
+
+    /* Boxes of hidden functions by caller (step 7), in the shown order of
+     * their callers; tail_self is the sum of their self. */
+    struct graph_tail *tails;
+    uint32_t ntails;
+    uint64_t tail_self;
     uint64_t edge_cutoff;   /* weight below this was dropped */
 };
 
@@ -197,7 +219,11 @@ int graph_build(struct graph *g, struct arena *a,
  *      and 1-5 run again; they still count towards the goal, so no
  *      smaller node takes their place.  After PRUNE_ROUNDS tries the cut
  *      is to PRUNE_AUTO_MAX_NODES nodes in all (pinned, context and the
- *      top self ones aside).
+ *      top self ones aside);
+ *   7. when step 6 left hot nodes out (by default, not in a comparison):
+ *      the samples of hidden running functions are gathered by their
+ *      nearest shown caller into g->tails, one box per caller holding at
+ *      least node_fraction * total samples (1 at least).
  * g->shown is sorted by inclusive desc, self desc, id.  Cutoffs round up:
  * a fraction of 0 keeps everything.  Shown nodes keep their full-graph
  * self and inclusive.  Cost: O(total frames) plus sorting nodes and

@@ -349,6 +349,66 @@ add_edge(Agraph_t *ag, const struct graph *g, const struct graph_edge *e,
 }
 
 /*
+ * A box of hidden functions below a shown caller (graph.h's tails), named
+ * "t<caller id>", and its dashed arrow from "n<caller id>".  Its size
+ * follows its samples as a node's does; its colour is a neutral grey, the
+ * box dashed: it is no function.
+ */
+static void
+add_tail(Agraph_t *ag, const struct graph *g, const struct graph_tail *t,
+         uint64_t max_self, uint64_t max_w, struct strbuf *sb, int amp)
+{
+    const struct graph_node *c = &g->nodes[t->caller];
+    const char *unit = g->granularity == RENDER_GRAN_LINE ? "line"
+                                                          : "function";
+    char name[32], from[32], cnt[32], buf[64];
+    /* "each at most" rounds up: a bound, never an understatement. */
+    double each = ceil(10000.0 * (double)t->max_self
+                       / (double)(g->total ? g->total : 1)) / 100.0;
+    snprintf(name, sizeof(name), "t%u", t->caller);
+    snprintf(from, sizeof(from), "n%u", t->caller);
+    Agnode_t *an = agnode(ag, name, 1);
+    strbuf_addf(sb, "%s hidden %s%s\\nself %.1f %%\\neach at most %.2f %%",
+                present_count(t->nfuncs, cnt), unit,
+                t->nfuncs == 1 ? "" : "s", pct(t->self, g->total), each);
+    set(an, "label", take(sb));
+    strbuf_addf(sb, "%s hidden %s%s below ", present_count(t->nfuncs, cnt),
+                unit, t->nfuncs == 1 ? "" : "s");
+    add_esc(sb, c->func, c->func_len, amp, TOOLTIP_MAX);
+    strbuf_addf(sb, "\\nrunning: %s self samples (%.1f %%)",
+                present_count(t->self, cnt), pct(t->self, g->total));
+    strbuf_addf(sb, "\\neach at most %s self samples (%.2f %%) in all",
+                present_count(t->max_self, cnt), each);
+    set(an, "tooltip", take(sb));
+    set(an, "id", name);
+    double r = max_self ? sqrt((double)t->self / (double)max_self) : 0;
+    snprintf(buf, sizeof(buf), "%.1f", 10.0 + 22.0 * (r < 1 ? r : 1));
+    set(an, "fontsize", buf);
+    set(an, "style", "filled,dashed");
+    set(an, "fillcolor", "#eeeeee");
+
+    Agedge_t *ae = agedge(ag, agnode(ag, from, 0), an, NULL, 1);
+    double w = max_w ? (double)t->self / (double)max_w : 0;
+    w = w < 1 ? w : 1;
+    snprintf(buf, sizeof(buf), "e%u-t", t->caller);
+    set(ae, "id", buf);
+    snprintf(buf, sizeof(buf), "%.2f", 1.0 + 5.0 * w);
+    set(ae, "penwidth", buf);
+    snprintf(buf, sizeof(buf), "%.2f", 0.6 + 0.6 * w);
+    set(ae, "arrowsize", buf);
+    set(ae, "style", "dashed");
+    set(ae, "color", "#a0a0a0");
+    snprintf(buf, sizeof(buf), " %.1f %%", pct(t->self, g->total));
+    set(ae, "xlabel", buf);
+    add_esc(sb, c->func, c->func_len, amp, LABEL_MAX);
+    strbuf_addf(sb, " -> %s hidden %s%s\\n%s samples (%.1f %%)",
+                present_count(t->nfuncs, cnt), unit,
+                t->nfuncs == 1 ? "" : "s",
+                present_count(t->self, buf), pct(t->self, g->total));
+    set(ae, "tooltip", take(sb));
+}
+
+/*
  * Wide fans in rows.  Dot puts every callee of a node on the rank below
  * it, so a dispatcher with 1,000 shown handlers makes a picture 1,000
  * boxes wide.  As Graphviz's own `unflatten -l` tool does, the arrows to a
@@ -559,6 +619,9 @@ build_agraph(const struct graph *g, const struct render_opts *o,
     }
     for (size_t i = 0; i < g->nshown_edges; i++) {
         add_edge(ag, g, &g->shown_edges[i], max_w, sb, amp);
+    }
+    for (uint32_t i = 0; i < g->ntails; i++) {
+        add_tail(ag, g, &g->tails[i], max_self, max_w, sb, amp);
     }
     arrange_rows(ag, g, sb->arena);
     return ag;

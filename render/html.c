@@ -488,6 +488,14 @@ add_data(struct strbuf *sb, const struct report_input *in)
         strbuf_addf(sb, i ? ",%u" : "%u", g->shown[i]);
     }
 
+    strbuf_addstr(sb, "],\n\"tails\":[");
+    for (uint32_t i = 0; i < g->ntails; i++) {
+        const struct graph_tail *tl = &g->tails[i];
+        strbuf_addf(sb, i ? ",%u,%u,%llu,%llu" : "%u,%u,%llu,%llu",
+                    tl->caller, tl->nfuncs, (unsigned long long)tl->self,
+                    (unsigned long long)tl->max_self);
+    }
+
     strbuf_addstr(sb, "],\n\"edges\":[");
     unsigned char *keep = arena_calloc(a, g->nedges ? g->nedges : 1, 1);
     choose_edges(g, a, keep);

@@ -744,9 +744,9 @@ print_stats(struct arena *a, const struct render_opts *o,
     double load = t[1] - t[0];
     fprintf(stderr, "stats: input_bytes=%llu stacks=%zu frames=%u "
             "samples=%llu nodes=%u edges=%zu shown_nodes=%u "
-            "shown_edges=%zu\n", bytes, prof->nstacks, prof->nframes,
-            (unsigned long long)prof->total, g->nnodes, g->nedges,
-            g->nshown, g->nshown_edges);
+            "shown_edges=%zu tails=%u\n", bytes, prof->nstacks,
+            prof->nframes, (unsigned long long)prof->total, g->nnodes,
+            g->nedges, g->nshown, g->nshown_edges, g->ntails);
     fprintf(stderr, "stats: load_s=%.4f load_mb_s=%.1f graph_s=%.4f "
             "prune_s=%.4f output_s=%.4f layout_s=%.4f write_s=%.4f "
             "total_s=%.4f peak_rss_kb=%ld arena_kb=%zu\n", load,

@@ -202,6 +202,15 @@ present_summary(const struct graph *g, char *buf, size_t size)
              present_count(g->nshown, a), present_count(g->nnodes, b),
              g->granularity == RENDER_GRAN_LINE ? "lines" : "functions",
              share(g->shown_self, g->total));
+    size_t used = strlen(buf);
+    if (g->ntails > 0 && used < size) {
+        snprintf(buf + used, size - used, ", and %.1f %% in %u box%s of "
+                 "hidden %s below %s caller%s", share(g->tail_self, g->total),
+                 g->ntails, g->ntails == 1 ? "" : "es",
+                 g->granularity == RENDER_GRAN_LINE ? "lines" : "functions",
+                 g->ntails == 1 ? "its" : "their",
+                 g->ntails == 1 ? "" : "s");
+    }
 }
 
 void

@@ -63,7 +63,9 @@ const char *present_samples(uint64_t v, char buf[48]);
 /*
  * The summary line every picture carries, e.g.
  * "showing 80 of 4,337 functions, 97.1 % of self samples" (granularity
- * line says "lines"), into buf of size n.  Call after graph_prune().
+ * line says "lines"), into buf of size n, followed by ", and 26.8 % in
+ * 1 box of hidden functions below its caller" when g has tails
+ * (graph.h).  Call after graph_prune().
  */
 void present_summary(const struct graph *g, char *buf, size_t n);
 

@@ -447,10 +447,78 @@ within_budget(const struct graph *g, struct arena *a, unsigned char *cut,
     return 0;
 }
 
+/*
+ * Step 7: when the layout's budget left hot nodes out, the picture would
+ * lose their time without a trace.  Each sample whose running function is
+ * hidden is charged to the nearest shown frame above it, and one box per
+ * such caller says how many hidden functions ran there, how many samples
+ * they hold and the most any one of them holds in all: the time is drawn
+ * where it is, and the bound says that no function worth a box of its own
+ * is inside (the hidden hot ones are the smallest hot ones).  Tails below
+ * the node cutoff are not drawn (their samples stay in the header's
+ * hidden share).  O(total frames) for the walk, O(nodes) for the rest.
+ */
+static void
+gather_tails(struct graph *g, struct arena *a)
+{
+    const struct profile *p = g->prof;
+    uint32_t n = g->nnodes;
+    struct edgetab et;
+    edgetab_init(&et, a, 1024);
+    for (size_t s = 0; s < p->nstacks; s++) {
+        if (!g->stack_kept[s]) {
+            continue;
+        }
+        const struct stack *st = &p->stacks[s];
+        uint32_t leaf = g->frame_node[st->frames[0]];
+        if (g->nodes[leaf].shown_rank != GRAPH_NO_NODE) {
+            continue;
+        }
+        for (uint32_t i = 1; i < st->depth; i++) {
+            uint32_t up = g->frame_node[st->frames[i]];
+            if (g->nodes[up].shown_rank != GRAPH_NO_NODE) {
+                edgetab_get(&et, up, leaf)->weight += st->count;
+                break;
+            }
+        }
+    }
+    uint64_t *self = arena_calloc(a, n ? n : 1, sizeof(*self));
+    uint64_t *max = arena_calloc(a, n ? n : 1, sizeof(*max));
+    uint32_t *nf = arena_calloc(a, n ? n : 1, sizeof(*nf));
+    for (size_t i = 0; i < et.nslots; i++) {
+        const struct edgetab_slot *sl = &et.slots[i];
+        self[sl->from] += sl->weight;
+        nf[sl->from]++;
+        if (g->nodes[sl->to].self > max[sl->from]) {
+            max[sl->from] = g->nodes[sl->to].self;
+        }
+    }
+    uint64_t min = g->node_cutoff > 0 ? g->node_cutoff : 1;
+    g->tails = arena_alloc(a, (g->nshown ? g->nshown : 1)
+                              * sizeof(*g->tails));
+    g->ntails = 0;
+    g->tail_self = 0;
+    for (uint32_t r = 0; r < g->nshown; r++) {
+        uint32_t id = g->shown[r];
+        if (nf[id] == 0 || self[id] < min) {
+            continue;
+        }
+        struct graph_tail *t = &g->tails[g->ntails++];
+        t->caller = id;
+        t->nfuncs = nf[id];
+        t->self = self[id];
+        t->max_self = max[id];
+        g->tail_self += self[id];
+    }
+}
+
 void
 graph_prune(struct graph *g, struct arena *a, const struct render_opts *o)
 {
     unsigned char *cut = NULL;
+    g->tails = NULL;
+    g->ntails = 0;
+    g->tail_self = 0;
     for (int round = 0;; round++) {
         uint32_t *hot, nhot;
         select_nodes(g, a, o, cut, &hot, &nhot);
@@ -464,5 +532,12 @@ graph_prune(struct graph *g, struct arena *a, const struct render_opts *o)
         if (within_budget(g, a, cut, hot, nhot, round + 1 == PRUNE_ROUNDS)) {
             break;
         }
+    }
+    int any_cut = 0;
+    for (uint32_t i = 0; cut != NULL && i < g->nnodes && !any_cut; i++) {
+        any_cut = cut[i] && g->nodes[i].shown_rank == GRAPH_NO_NODE;
+    }
+    if (any_cut && g->diff == NULL) {
+        gather_tails(g, a);
     }
 }

@@ -9,6 +9,10 @@
  *   funcs    one array per column, one entry per function of the profile
  *            (index = graph node id): name, file, line, self, incl, color
  *   shown    the functions drawn in the graph SVG (node <title> "n<id>")
+ *   tails    flat [caller, functions, samples, most, ...] quadruples: the
+ *            boxes of hidden functions below a shown caller (node <title>
+ *            "t<caller>"): how many, their samples there, and the most
+ *            self samples one of them has in all (render/graph.h)
  *   edges    flat [caller, callee, samples, ...] triples over funcs: the
  *            16 heaviest callers and callees of every function
  *   flame    the flame graph tree in preorder: f (function, -1 for the
@@ -167,6 +171,30 @@
         moveTip(ev);
     }
 
+    /* The tooltip of a box of hidden functions (tails index k). */
+    function showTailTip(ev, k) {
+        var T = data.tails;
+        var c = T[4 * k];
+        while (tooltip.firstChild) {
+            tooltip.removeChild(tooltip.firstChild);
+        }
+        tooltip.appendChild(el("div", "t-name", fmtInt(T[4 * k + 1])
+                               + " hidden functions below " + F.name[c]));
+        var t = el("table");
+        [["running", fmtInt(T[4 * k + 2]) + " samples", pct(T[4 * k + 2])],
+         ["each at most", fmtInt(T[4 * k + 3]) + " samples", pct(T[4 * k + 3])]
+        ].forEach(function (r) {
+            var tr = el("tr");
+            r.forEach(function (c) {
+                tr.appendChild(el("td", null, c));
+            });
+            t.appendChild(tr);
+        });
+        tooltip.appendChild(t);
+        tooltip.hidden = false;
+        moveTip(ev);
+    }
+
     function moveTip(ev) {
         var w = tooltip.offsetWidth;
         var h = tooltip.offsetHeight;
@@ -205,6 +233,10 @@
                 gnodeOf[F.gnode[i]] = i;
             }
         }
+        var tailOf = {};
+        for (var k = 0; data.tails && 4 * k < data.tails.length; k++) {
+            tailOf["t" + data.tails[4 * k]] = k;
+        }
         /* Our tooltip replaces the browser's: drop <title> and xlink:title. */
         svg.querySelectorAll("g.node").forEach(function (g) {
             var t = g.querySelector("title");
@@ -212,6 +244,9 @@
             if (fi !== undefined) {
                 nodeEl[fi] = g;
                 g.setAttribute("data-f", fi);
+            }
+            else if (t && tailOf[t.textContent] !== undefined) {
+                g.setAttribute("data-t", tailOf[t.textContent]);
             }
         });
         svg.querySelectorAll("g.edge").forEach(function (g) {
@@ -354,6 +389,9 @@
             var g = ev.target.closest("g.node");
             if (g && g.hasAttribute("data-f") && !drag) {
                 showTip(ev, +g.getAttribute("data-f"));
+            }
+            else if (g && g.hasAttribute("data-t") && !drag) {
+                showTailTip(ev, +g.getAttribute("data-t"));
             }
         });
         graphBox.addEventListener("mousemove", function (ev) {

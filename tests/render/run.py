@@ -16,6 +16,7 @@ valgrind and fails on any memory error.
 """
 import argparse
 import difflib
+import json
 import os
 import re
 import shutil
@@ -668,22 +669,79 @@ def self_by_function(path):
     return selfs, len(funcs), total
 
 
-def shown_functions(path):
-    """The (func, file) of every box in plop-render's default graph."""
-    out, _ = expect([path, "-T", "dot", "-o", "-"], EXIT_OK)
-    dot = out.decode("utf-8").replace("\\\n", "")
-    shown = set()
-    for m in re.finditer(r'tooltip="((?:[^"\\]|\\.)*)"', dot):
+def graph_dot(path, args=()):
+    """plop-render's DOT of the graph (default options and args), joined
+    lines."""
+    out, _ = expect([path, "-T", "dot", "-o", "-"] + list(args), EXIT_OK)
+    return out.decode("utf-8").replace("\\\n", "")
+
+
+def dot_boxes(dot):
+    """{node name ("n12", "t12"): tooltip lines} of every box."""
+    boxes = {}
+    for m in re.finditer(r'^\t([nt]\d+)\t\[(.*?)\];$', dot, re.M | re.S):
+        t = re.search(r'tooltip="((?:[^"\\]|\\.)*)"', m.group(2))
         text = re.sub(r"\\(.)", lambda e: "\n" if e.group(1) in "nlr"
-                      else e.group(1), m.group(1))
-        parts = text.split("\n")
-        parts[0] = re.sub(r" \((kernel|JIT|inlined|waker)\)$", "", parts[0])
-        if len(parts) >= 3 and parts[1].startswith("self "):
-            shown.add((parts[0], ""))       # no file: no location line
-        elif len(parts) >= 3 and parts[2].startswith("self "):
-            file, _, line = parts[1].rpartition(":")
-            shown.add(function_key(parts[0], file, line))
-    return shown
+                      else e.group(1), t.group(1))
+        boxes[m.group(1)] = text.split("\n")
+    return boxes
+
+
+def box_function(parts):
+    """The function key of a function box's tooltip lines."""
+    name = re.sub(r" \((kernel|JIT|inlined|waker)\)$", "", parts[0])
+    if len(parts) >= 3 and parts[1].startswith("self "):
+        return (name, "")       # no file: no location line
+    file, _, line = parts[1].rpartition(":")
+    return function_key(name, file, line)
+
+
+def dot_functions(dot):
+    """{node name: function key} of the function boxes."""
+    return {k: box_function(v) for k, v in dot_boxes(dot).items()
+            if k.startswith("n")}
+
+
+def dot_tails(dot):
+    """{caller's function key: (functions, samples, most)} of the boxes of
+    hidden functions, as their tooltips say."""
+    funcs = dot_functions(dot)
+    tails = {}
+    for k, parts in dot_boxes(dot).items():
+        if not k.startswith("t"):
+            continue
+        m0 = re.match(r"^([\d,]+) hidden functions? below ", parts[0])
+        m1 = re.match(r"^running: ([\d,]+) self samples \(", parts[1])
+        m2 = re.match(r"^each at most ([\d,]+) self samples \(", parts[2])
+        check(m0 and m1 and m2, "%s: unexpected tooltip %r" % (k, parts))
+        num = [int(m.group(1).replace(",", "")) for m in (m0, m1, m2)]
+        tails[funcs["n" + k[1:]]] = tuple(num)
+    return tails
+
+
+def shown_functions(path, args=()):
+    """The (func, file) of every box in plop-render's default graph."""
+    return set(dot_functions(graph_dot(path, args)).values())
+
+
+def expected_tails(path, shown):
+    """Computed here from the input: for each shown function, the hidden
+    functions running below it with it as the nearest shown caller: {caller
+    key: (functions, samples, the most self samples one has in all)}."""
+    selfs = self_by_function(path)[0]
+    below = {}
+    for frames, c in collapsed_stacks(read(path)):
+        keys = [collapsed_key(f) for f in frames]
+        if keys[-1] in shown:
+            continue
+        for k in reversed(keys[:-1]):
+            if k in shown:
+                t = below.setdefault(k, [set(), 0])
+                t[0].add(keys[-1])
+                t[1] += c
+                break
+    return {k: (len(v[0]), v[1], max(selfs[f] for f in v[0]))
+            for k, v in below.items()}
 
 
 def ladder_profile():
@@ -777,7 +835,14 @@ def default_graph_holds_the_hot_code():
                    ("zipf-10000-chains.txt",
                     zipf_server_profile(10000, chain=2)),
                    ("zipf-10000-helpers.txt",
+                    zipf_server_profile(10000, helpers=300)),
+                   ("zipf-30000-fan.txt", zipf_server_profile(30000))]
+    # Every call drawn: hot code densely connected.
+    dense = set()
+    if not ARGS.quick:
+        shapes += [("zipf-10000-helpers-dense.txt",
                     zipf_server_profile(10000, helpers=300))]
+        dense.add("zipf-10000-helpers-dense.txt")
     for name, text in shapes:
         paths.append(os.path.join(d, name))
         write(paths[-1], text)
@@ -789,20 +854,111 @@ def default_graph_holds_the_hot_code():
         paths.append(big)
     for path in paths:
         selfs, nfuncs, total = self_by_function(path)
-        shown = shown_functions(path)
-        covered = sum(v for k, v in selfs.items() if k in shown)
-        goal = 0.90 if nfuncs <= 500 else 0.80
         name = os.path.basename(path)
-        check(covered >= goal * total, "%s (%d functions): the graph shows "
-              "%.1f %% of self samples, below the goal %d %%"
-              % (name, nfuncs, 100.0 * covered / total, goal * 100))
+        dot = graph_dot(path, ["--edge-fraction", "0"] if name in dense
+                        else [])
+        shown = set(dot_functions(dot).values())
+        named = sum(v for k, v in selfs.items() if k in shown)
         top = sorted(selfs, key=lambda k: (-selfs[k], k))[:10]
         missing = [k for k in top if k not in shown]
         check(not missing, "%s: top self functions missing: %r"
               % (name, missing))
+        # A box of hidden functions counts when what it says is true and
+        # none of its functions is as big as the 10th largest.
+        tails = dot_tails(dot)
+        if tails:
+            want = expected_tails(path, shown)
+            for caller, got in tails.items():
+                check(want.get(caller) == got, "%s: the box below %r says "
+                      "%r, expected %r" % (name, caller, got,
+                                          want.get(caller)))
+                check(got[2] < selfs[top[-1]], "%s: a hidden function of "
+                      "%d samples below %r" % (name, got[2], caller))
+        covered = named + sum(t[1] for t in tails.values())
+        goal = 0.90 if nfuncs <= 500 else 0.80
+        check(covered >= goal * total, "%s (%d functions): the graph shows "
+              "%.1f %% of self samples, below the goal %d %%"
+              % (name, nfuncs, 100.0 * covered / total, goal * 100))
         if ARGS.verbose:
-            print("     %s: %d functions, %.1f %% of self samples shown"
-                  % (name, nfuncs, 100.0 * covered / total))
+            print("     %s: %d functions, %.1f %% of self samples shown "
+                  "(%.1f %% in named boxes, %d boxes of hidden functions)"
+                  % (name, nfuncs, 100.0 * covered / total,
+                     100.0 * named / total, len(tails)))
+
+
+def services_profile():
+    """600 services called by main, each with 40 - i // 20 self samples
+    (30 groups of 20 equal counts, 40 down to 11) and a call of 10 samples
+    into one of 40 shared libraries (150 self samples each): 641
+    functions, 21,300 samples, 600 linked boxes for 80 % of them."""
+    lines = []
+    for i in range(600):
+        svc = "main (/app/main.py:1);svc_%d (/app/svc.py:%d)" % (i, 10 + i)
+        lines.append("%s %d" % (svc, 40 - i // 20))
+        lines.append("%s;lib_%d (/app/lib.py:%d) 10" % (svc, i % 40,
+                                                        5 + i % 40))
+    return "\n".join(lines) + "\n"
+
+
+@test
+def hidden_functions_boxed_below_their_caller():
+    """When the layout's budget leaves hot functions out, their samples
+    are drawn in one box per nearest shown caller, with exact numbers.  On
+    services_profile() with every call drawn the default falls back to
+    300 boxes: main, the 40 libraries and the 259 largest services.  The
+    other 341 services run below main (their library calls are in the
+    libraries' boxes): the 17 smallest groups of 20 and one of 28 samples,
+    17 * 20 * (11 + 27) / 2 + 28 = 6,488 samples, 30.5 % of 21,300, the
+    largest 28 samples (0.1315 %: "each at most 0.14 %", rounded up).  The
+    DOT, the SVG and the HTML report's data say the same."""
+    d = tmpdir()
+    path = os.path.join(d, "services.txt")
+    write(path, services_profile())
+    dot = graph_dot(path, ["--edge-fraction", "0"])
+    funcs = dot_functions(dot)
+    selfs, nfuncs, total = self_by_function(path)
+    check((nfuncs, total) == (641, 21300), "profile: %d functions, %d "
+          "samples" % (nfuncs, total))
+    hidden = sorted(selfs[k] for k in selfs if k not in funcs.values())
+    check(len(funcs) == 300 and len(hidden) == 341, "%d boxes, %d hidden"
+          % (len(funcs), len(hidden)))
+    # Computed from the input alone: the 341 smallest services.
+    svc = sorted(40 - i // 20 for i in range(600))[:341]
+    check(hidden == svc, "the hidden functions are not the smallest "
+          "services")
+    main = [k for k, v in funcs.items() if v[0] == "main"][0]
+    want = {("main", "/app/main.py"): (341, sum(svc), max(svc))}
+    check((sum(svc), max(svc)) == (6488, 28), "arithmetic")
+    check(dot_tails(dot) == want, "boxes of hidden functions: %r, expected "
+          "%r" % (dot_tails(dot), want))
+    check(expected_tails(path, set(funcs.values())) == want,
+          "the walk over the stacks disagrees: %r"
+          % expected_tails(path, set(funcs.values())))
+    tail = "t" + main[1:]
+    check(re.search(r'\t%s\t\[[^]]*label="341 hidden functions\\nself 30.5 '
+                    r'%%\\neach at most 0.14 %%"' % tail, dot),
+          "label of %s" % tail)
+    check(re.search(r'\t%s -> %s\t\[[^]]*style=dashed[^]]*xlabel=" 30.5 %%"'
+                    % (main, tail), dot), "arrow %s -> %s" % (main, tail))
+    summary = ("showing 300 of 641 functions, 69.5 % of self samples, and "
+               "30.5 % in 1 box of hidden functions below its caller")
+    check(summary in dot, "DOT header: no %r" % summary)
+    svg, _ = expect([path, "--edge-fraction", "0", "-T", "svg", "-o", "-"],
+                    EXIT_OK)
+    check(svg.count(b'class="node"') == 301
+          and b"<title>%s</title>" % tail.encode() in svg,
+          "SVG: %d boxes" % svg.count(b'class="node"'))
+    html, _ = expect([path, "--edge-fraction", "0", "-T", "html", "-o",
+                      "-"], EXIT_OK)
+    m = re.search(rb'<script type="application/json" id="plop-data">(.*?)'
+                  rb'</script>', html, re.S)
+    data = json.loads(m.group(1))
+    check(data["tails"] == [int(main[1:]), 341, 6488, 28],
+          "HTML tails: %r" % data["tails"])
+    check(summary.encode() in html, "HTML header: no %r" % summary)
+    # An explicit --max-nodes is what the reader asked for: no box.
+    dot = graph_dot(path, ["--edge-fraction", "0", "--max-nodes", "300"])
+    check(not dot_tails(dot), "a box of hidden functions with --max-nodes")
 
 
 @test
