@@ -38,6 +38,7 @@ PLOP_CORE_HEADERS_BEGIN
 #include <internal/pycore_interp.h>
 #elif PY_VERSION_HEX >= 0x03090000
 #include <internal/pycore_interp.h>
+#include <internal/pycore_runtime.h>
 #elif PY_VERSION_HEX >= 0x03080000
 #include <internal/pycore_pystate.h>
 #else
@@ -114,47 +115,79 @@ handoff(void *unused)
 }
 #endif
 
+#if HAVE_NUDGER
+/* The GIL of interp: the runtime's before 3.12, the interpreter's after. */
+static struct _gil_runtime_state *
+gil_state(PyInterpreterState *interp)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return interp->ceval.gil;
+#else
+    (void)interp;
+    return &_PyRuntime.ceval.gil;
+#endif
+}
+
+#if PY_VERSION_HEX >= 0x030D0000
+#define GIL_HOLDER(g) \
+    ((PyThreadState *)_Py_atomic_load_ptr_relaxed(&(g)->last_holder))
+#define GIL_LOCKED(g) _Py_atomic_load_int_relaxed(&(g)->locked)
+#else
+#define GIL_HOLDER(g) \
+    ((PyThreadState *)_Py_atomic_load_relaxed(&(g)->last_holder))
+#define GIL_LOCKED(g) _Py_atomic_load_relaxed(&(g)->locked)
+#endif
+#endif
+
 /*
- * Sets the GIL drop request of interp, as the switch interval's timeout
- * does.  Called without the GIL.  Harmless when nobody holds the GIL (the
- * next holder clears it).
+ * Sets the GIL drop request, as the switch interval's timeout does, while
+ * the sampler (n->ts) waits for the GIL.  Called without the GIL.
+ *
+ * 3.7+: only under the GIL's own mutex, as take_gil() sets it, and only
+ * when the sampler still waits and another thread holds the GIL.  A
+ * request nobody waits for is not harmless: the holder, asked to let go,
+ * waits in drop_gil() until another thread has taken the GIL (CPython's
+ * FORCE_SWITCHING), and in a CPU mode, with no CPU used, no tick comes to
+ * take it: a nudge that arrived just after the sampler had had its turn
+ * hung a test run on 3.13 that way.  Under the mutex the check and the
+ * store cannot straddle the sampler's take or release of the GIL: take_gil
+ * and drop_gil set `locked` and `last_holder` under it, and the sampler
+ * stops waiting before it lets the GIL go.  On 3.13 the mutex also keeps
+ * the holder from finishing its release, so it cannot end its thread and
+ * free the state whose bit is set.
  */
 static void
-gil_request_drop(PyInterpreterState *interp)
+gil_request_drop(struct gil_nudger *n)
 {
-#if PY_VERSION_HEX >= 0x030E0000
-    (void)interp;
-#elif PY_VERSION_HEX >= 0x030D0000
-    /* under the GIL's mutex, as take_gil() does it: the holder cannot
-       finish letting go (drop_gil takes the mutex), so it cannot end its
-       thread and free the state whose bit is set */
-    struct _gil_runtime_state *gil = interp->ceval.gil;
+#if HAVE_NUDGER
+    struct _gil_runtime_state *gil = gil_state(n->interp);
     if (gil == NULL) {
         return;
     }
     pthread_mutex_lock(&gil->mutex);
-    PyThreadState *holder = (PyThreadState *)_Py_atomic_load_ptr_relaxed(
-        &gil->last_holder);
-    if (holder != NULL && _Py_atomic_load_int_relaxed(&gil->locked)) {
+    PyThreadState *holder = GIL_HOLDER(gil);
+    if (atomic_load(&n->waiting) && GIL_LOCKED(gil) && holder != NULL
+        && holder != n->ts) {
+#if PY_VERSION_HEX >= 0x030D0000
         _Py_set_eval_breaker_bit(holder, _PY_GIL_DROP_REQUEST_BIT);
+#elif PY_VERSION_HEX >= 0x03090000
+        _Py_atomic_store_relaxed(&n->interp->ceval.gil_drop_request, 1);
+        _Py_atomic_store_relaxed(&n->interp->ceval.eval_breaker, 1);
+#else
+        _Py_atomic_store_relaxed(&_PyRuntime.ceval.gil_drop_request, 1);
+        _Py_atomic_store_relaxed(&_PyRuntime.ceval.eval_breaker, 1);
+#endif
     }
     pthread_mutex_unlock(&gil->mutex);
-#elif PY_VERSION_HEX >= 0x03090000
-    _Py_atomic_store_relaxed(&interp->ceval.gil_drop_request, 1);
-    _Py_atomic_store_relaxed(&interp->ceval.eval_breaker, 1);
-#elif PY_VERSION_HEX >= 0x03070000
-    (void)interp;
-    _Py_atomic_store_relaxed(&_PyRuntime.ceval.gil_drop_request, 1);
-    _Py_atomic_store_relaxed(&_PyRuntime.ceval.eval_breaker, 1);
 #elif PY_VERSION_HEX >= 0x03060000 || PY_MAJOR_VERSION == 2
-    (void)interp;
+    (void)n;
     pthread_once(&handoff_once, handoff_init);
     if (!atomic_exchange(&handoff_wanted, 1)
         && Py_AddPendingCall(handoff, NULL) < 0) {
         atomic_store(&handoff_wanted, 0);   /* queue full: wait as is */
     }
 #else
-    (void)interp;
+    (void)n;
 #endif
 }
 
@@ -200,7 +233,7 @@ nudger_thread(void *arg)
             break;
         }
         if (atomic_load(&n->waiting)) {
-            gil_request_drop(n->interp);
+            gil_request_drop(n);
             atomic_fetch_add(&n->nudges, 1);
         }
     }
@@ -277,19 +310,22 @@ gil_nudger_stop(struct gil_nudger *n)
 void
 gil_take(struct gil_nudger *n, PyThreadState *ts)
 {
-    gil_request_drop(n->interp);
+    n->ts = ts;
+    atomic_store(&n->waiting, 1);
+    gil_request_drop(n);
 #if HAVE_NUDGER
     if (n->started) {
-        atomic_store(&n->waiting, 1);
         set_nudge_timer(n, GIL_NUDGE_NS);
     }
     PyEval_RestoreThread(ts);
+    /* before the GIL is let go again: no nudge after this one's turn */
+    atomic_store(&n->waiting, 0);
     if (n->started) {
-        atomic_store(&n->waiting, 0);
         set_nudge_timer(n, 0);
     }
 #else
     PyEval_RestoreThread(ts);
+    atomic_store(&n->waiting, 0);
 #endif
     gil_request_done();
 }

@@ -47,7 +47,9 @@ struct gil_nudger {
     int signo;
     pid_t tid;                  /* the thread's, for the timer */
     sem_t ready;                /* tid is set */
-    atomic_int waiting;         /* the sampler waits for the GIL */
+    PyThreadState *ts;          /* the sampler's, which never gets a nudge */
+    atomic_int waiting;         /* the sampler waits for the GIL; cleared
+                                   before it lets the GIL go again */
     atomic_int stop;
     atomic_ullong nudges;       /* requests renewed during waits */
 };
