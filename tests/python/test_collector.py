@@ -460,6 +460,7 @@ class AccuracyTest(unittest.TestCase):
         # real mode at 4 ms is left to make bench-collector: it was right
         # before the fix too, and with other jobs on the box (a loaded
         # CI machine) its ~340 samples spread 8-9 points either way
+        overloaded = []
         for mode, interval in (("prof", 0.004), ("prof", 0.001),
                                ("real", 0.001)):
             clock = portable.thread_time if mode == "prof" \
@@ -467,18 +468,34 @@ class AccuracyTest(unittest.TestCase):
             c = Collector(interval=interval, mode=mode)
             c.start(duration=None)
             truth = {"c_call": 0.0, "py_call": 0.0}
+            wall, cpu = portable.perf_counter(), portable.thread_time()
             for _ in range(150):
                 one = timed(c_call, clock=clock)
                 truth["c_call"] += one
                 truth["py_call"] += timed(py_call, one, clock=clock)
             c.stop()
+            # the share of the wall time this CPU-bound loop was on a
+            # CPU: near 1 on a machine with a core to spare
+            on_cpu = (portable.thread_time() - cpu) / \
+                (portable.perf_counter() - wall)
             got = shares(attribute(c.stack_counts, truth))
             want = shares(truth)
+            msg = "%s at %s: got %r want %r (on a CPU %.0f %% of the time)" \
+                % (mode, interval, got, want, 100 * on_cpu)
+            if mode == "prof" and on_cpu < 0.9:
+                # an overloaded machine (README, known limits: other
+                # processes delay the sampler's wake-up until the C call
+                # ends, 58-83 % for 50 % with two CPU hogs): not this
+                # test's bug, and no tolerance would hold
+                overloaded.append(msg)
+                continue
             # 7 points: on a busy 2-core box a run can land 5 off (the
             # bug this guards against was 15-20 off)
             self.assertAlmostEqual(got["c_call"], want["c_call"], delta=7,
-                                   msg="%s at %s: got %r want %r"
-                                   % (mode, interval, got, want))
+                                   msg=msg)
+        if overloaded:
+            self.skipTest("the machine was overloaded: " +
+                          "; ".join(overloaded))
 
     def test_threads_have_their_own_stacks_and_shares(self):
         cpu = {}
