@@ -308,6 +308,14 @@ gil_nudger_stop(struct gil_nudger *n)
 }
 
 void
+gil_nudge(struct gil_nudger *n)
+{
+    if (n->started) {
+        gil_request_drop(n);
+    }
+}
+
+void
 gil_take(struct gil_nudger *n, PyThreadState *ts)
 {
     n->ts = ts;

@@ -72,4 +72,11 @@ void gil_nudger_stop(struct gil_nudger *n);
  */
 void gil_take(struct gil_nudger *n, PyThreadState *ts);
 
+/*
+ * Test hook: one nudge now, as the nudger thread makes it, whether or not
+ * the sampler waits (it must do nothing when it does not).  Needs a
+ * started nudger; does nothing otherwise.
+ */
+void gil_nudge(struct gil_nudger *n);
+
 #endif

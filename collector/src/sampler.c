@@ -355,6 +355,20 @@ sampler_sample(Sampler *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+/*
+ * _nudge(): what the nudger thread does at its timer, made now by the
+ * caller, which holds the GIL while the sampler does not wait for it: a
+ * test that such a late nudge asks nothing of the holder (gilreq.c).
+ */
+static PyObject *
+sampler_nudge(Sampler *self, PyObject *unused)
+{
+    if (self->thread_started) {
+        gil_nudge(&self->nudger);
+    }
+    Py_RETURN_NONE;
+}
+
 /* ------------------------------------------------------------ the thread */
 
 /*
@@ -1220,6 +1234,8 @@ static PyMethodDef sampler_methods[] = {
      "stack_counts(): a new dict {stack: count}"},
     {"_sample", (PyCFunction)sampler_sample, METH_NOARGS,
      "_sample(): one sweep in the calling thread (benchmarks, tests)"},
+    {"_nudge", (PyCFunction)sampler_nudge, METH_NOARGS,
+     "_nudge(): one GIL drop request as the nudger makes it (tests)"},
     {"_after_fork_child", (PyCFunction)sampler_after_fork_child, METH_NOARGS,
      "_after_fork_child(): forget everything inherited from the parent"},
     {NULL, NULL, 0, NULL},

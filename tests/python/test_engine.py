@@ -5,7 +5,9 @@ through PyGILState_Ensure is charged its callbacks' CPU only, and the
 program keeps its own signals, timers and wakeup fd in every mode."""
 import os
 import signal
+import subprocess
 import sys
+import textwrap
 import threading
 import time
 import unittest
@@ -20,6 +22,9 @@ if not NATIVE_DIR:
                        "`make test-collector`, which builds _plopnative")
 sys.path.insert(0, NATIVE_DIR)
 import _plopnative  # noqa: E402
+
+COLLECTOR_DIR = os.path.dirname(os.path.dirname(
+    os.path.abspath(__import__("plop").__file__)))
 
 
 def burn(seconds):
@@ -286,6 +291,38 @@ class FirstSightTest(unittest.TestCase):
         c_cpu = _plopnative.c_thread_callbacks(callback, 1, 0.2)
         self.assertGreater(c_cpu, 0.24)
         self.assertEqual(self.charged(c, "callback"), 0.0, spent)
+
+
+class LateNudgeTest(unittest.TestCase):
+    """While the sampler waits for the GIL, the nudger renews the drop
+    request.  A renewal that comes after the sampler's turn must ask
+    nothing: the holder, asked, waits in drop_gil() for a thread to take
+    the GIL over, and in a CPU mode an idle program brings no tick to do
+    it (a test run hung so on 3.13).  _nudge() makes such a renewal from
+    the main thread, which holds the GIL; a child process, so that a hang
+    is a timeout and not the end of the suite."""
+
+    def test_a_nudge_after_the_samplers_turn_asks_nothing(self):
+        code = textwrap.dedent("""\
+            from plop.collector import Collector
+            c = Collector(interval=1.0, mode="prof")   # no tick comes
+            c.start(duration=None)
+            for _ in range(5):
+                c._sampler._nudge()
+                x = 0
+                for i in range(100000):
+                    x += i
+            c.stop()
+            print("done")
+            """)
+        env = dict(os.environ, PYTHONPATH=portable.pythonpath(COLLECTOR_DIR))
+        try:
+            r = portable.run([sys.executable, "-c", code], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             universal_newlines=True, timeout=30)
+        except portable.TimeoutExpired:
+            self.fail("the program hung after a late nudge")
+        self.assertEqual(r.stdout, "done\n", r.stderr)
 
 
 class ProgramKeepsItsSignalsTest(unittest.TestCase):
