@@ -119,8 +119,10 @@ class SignalsTest(unittest.TestCase):
         def child():
             # as a shell's foreground job starts: a runner started in the
             # background (`cmd &` without job control) hands SIGINT down
-            # ignored, and Python then installs no KeyboardInterrupt
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            # ignored, and Python then installs no KeyboardInterrupt; one
+            # started by nohup hands SIGHUP down ignored
+            for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
+                signal.signal(sig, signal.SIG_DFL)
             if preexec is not None:
                 preexec()
         return subprocess.Popen(argv, cwd=self.dir, env=e,
