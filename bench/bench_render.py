@@ -148,9 +148,11 @@ def main():
     ap.add_argument("--data-dir", default=os.path.join(
         os.environ.get("TMPDIR", "/tmp"), "plop-bench"))
     ap.add_argument("--python", default=sys.executable)
-    ap.add_argument("--flat", default="3000,10000,10000h,30000",
+    ap.add_argument("--flat", default="3000,10000,10000h,10000d,30000",
                     help="big flat profiles: handler counts, 'h' for the "
-                         "variant with shared helpers ('' for none)")
+                         "variant with shared helpers, 'd' for it with "
+                         "every call drawn (--edge-fraction 0: densely "
+                         "connected hot code) ('' for none)")
     ap.add_argument("--py-max-mb", type=float, default=100.0,
                     help="skip ast.literal_eval above this input size")
     a = ap.parse_args()
@@ -198,8 +200,9 @@ def flat(binary, data_dir, shapes):
     print("big flat profiles (gen_flat.py), SVG: default selection vs "
           "--max-nodes 300, layout time (median of 3) and ratio:")
     for shape in shapes:
-        helpers = 300 if shape.endswith("h") else 0
-        n = int(shape.rstrip("h"))
+        helpers = 300 if shape[-1] in "hd" else 0
+        dense = ["--edge-fraction", "0"] if shape.endswith("d") else []
+        n = int(shape.rstrip("hd"))
         path = os.path.join(data_dir, "flat-%d%s.txt" % (
             n, "-helpers" if helpers else ""))
         if not os.path.exists(path):
@@ -215,7 +218,7 @@ def flat(binary, data_dir, shapes):
             for _ in range(3):
                 out = os.path.join(data_dir, "flat.svg")
                 rc, _, err, wall, _ = timed([binary, path, "-o", out,
-                                             "--stats"] + extra)
+                                             "--stats"] + dense + extra)
                 if rc != 0:
                     runs = None
                     print("  %s: FAILED exit %d: %s" % (shape, rc,
@@ -233,11 +236,14 @@ def flat(binary, data_dir, shapes):
         if len(res) < 2:
             continue
         d, b = res["default"], res["base"]
-        print("  %6d handlers%s: default %4d boxes, %4d arrows, layout "
+        print("  %6d handlers%s: default %4d boxes + %d of hidden "
+              "functions, %4d arrows, layout "
               "%.3f s, whole %.3f s, SVG %.0f KB | --max-nodes 300: %d "
               "boxes, layout %.3f s | layout ratio %.2fx"
-              % (n, " + helpers" if helpers else "          ",
-                 d["shown_nodes"], d["shown_edges"], d["layout_s"],
+              % (n, "%-17s" % (" + helpers, dense" if dense
+                               else " + helpers" if helpers else ""),
+                 d["shown_nodes"], d.get("tails", 0), d["shown_edges"],
+                 d["layout_s"],
                  d["wall_s"], d["out_kb"], b["shown_nodes"], b["layout_s"],
                  d["layout_s"] / max(b["layout_s"], 1e-6)))
 
