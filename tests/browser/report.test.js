@@ -539,6 +539,38 @@ test("a larger profile: the table pages through every function, the flame graph 
     await page.close();
 });
 
+test("a box of hidden functions shows what it holds on hover", async () => {
+    /* tests/render/run.py's services_profile(): with every call drawn the
+     * default shows 300 boxes and puts 341 services (6,488 of 21,300
+     * samples, at most 28 each) in one box below main. */
+    const lines = [];
+    for (let i = 0; i < 600; i++) {
+        const svc = `main (/app/main.py:1);svc_${i} (/app/svc.py:${10 + i})`;
+        lines.push(`${svc} ${40 - Math.floor(i / 20)}`);
+        lines.push(`${svc};lib_${i % 40} (/app/lib.py:${5 + i % 40}) 10`);
+    }
+    const input = path.join(OUT, "services.txt");
+    fs.writeFileSync(input, lines.join("\n") + "\n");
+    const html = render(input, path.join(OUT, "services.html"), ["--edge-fraction", "0"]);
+    const { page, rec } = await open(html);
+    const data = await pageData(page);
+    const main = funcIndex(data, "main");
+    assert.deepStrictEqual(data.tails, [main, 341, 6488, 28]);
+    assert.strictEqual(await page.$$eval("#graph svg g.node", (gs) => gs.length), 301);
+    await page.hover(`#graph g#t${main}`);
+    const tip = page.locator("#tooltip");
+    await tip.waitFor({ state: "visible" });
+    const text = await tip.textContent();
+    assert.ok(text.includes("341 hidden functions below main"), text);
+    assert.ok(text.includes("6,488 samples") && text.includes("30.5%"), text);
+    assert.ok(text.includes("28 samples"), text);
+    await page.mouse.move(2, 2);
+    await tip.waitFor({ state: "hidden" });
+    await page.click(`#graph g#t${main}`);
+    await rec.check();
+    await page.close();
+});
+
 test("the same profile gives a byte-identical page and flame SVG", async () => {
     for (const name of [MAIN_FIXTURE, "hostile"]) {
         for (const ext of [".html", ".flame.svg"]) {
