@@ -136,15 +136,29 @@
 
     /* ------------------------------------------------------------ tooltip */
 
-    function showTip(ev, i, extra) {
+    /* Shows the tooltip at ev: a title, an optional path, a table of rows. */
+    function fillTip(ev, title, path, rows) {
         while (tooltip.firstChild) {
             tooltip.removeChild(tooltip.firstChild);
         }
-        tooltip.appendChild(el("div", "t-name", i < 0 ? "all samples" : F.name[i]));
-        if (i >= 0) {
-            tooltip.appendChild(el("div", "t-path", locOf(i)));
+        tooltip.appendChild(el("div", "t-name", title));
+        if (path !== null) {
+            tooltip.appendChild(el("div", "t-path", path));
         }
         var t = el("table");
+        rows.forEach(function (r) {
+            var tr = el("tr");
+            r.forEach(function (c) {
+                tr.appendChild(el("td", null, c));
+            });
+            t.appendChild(tr);
+        });
+        tooltip.appendChild(t);
+        tooltip.hidden = false;
+        moveTip(ev);
+    }
+
+    function showTip(ev, i, extra) {
         var rows = [];
         if (i >= 0) {
             rows.push(["self", fmtInt(F.self[i]) + " samples", pct(F.self[i])]);
@@ -159,40 +173,19 @@
         if (extra) {
             rows = rows.concat(extra);
         }
-        rows.forEach(function (r) {
-            var tr = el("tr");
-            r.forEach(function (c) {
-                tr.appendChild(el("td", null, c));
-            });
-            t.appendChild(tr);
-        });
-        tooltip.appendChild(t);
-        tooltip.hidden = false;
-        moveTip(ev);
+        fillTip(ev, i < 0 ? "all samples" : F.name[i],
+                i < 0 ? null : locOf(i), rows);
     }
 
     /* The tooltip of a box of hidden functions (tails index k). */
     function showTailTip(ev, k) {
         var T = data.tails;
-        var c = T[4 * k];
-        while (tooltip.firstChild) {
-            tooltip.removeChild(tooltip.firstChild);
-        }
-        tooltip.appendChild(el("div", "t-name", fmtInt(T[4 * k + 1])
-                               + " hidden functions below " + F.name[c]));
-        var t = el("table");
-        [["running", fmtInt(T[4 * k + 2]) + " samples", pct(T[4 * k + 2])],
-         ["each at most", fmtInt(T[4 * k + 3]) + " samples", pct(T[4 * k + 3])]
-        ].forEach(function (r) {
-            var tr = el("tr");
-            r.forEach(function (c) {
-                tr.appendChild(el("td", null, c));
-            });
-            t.appendChild(tr);
-        });
-        tooltip.appendChild(t);
-        tooltip.hidden = false;
-        moveTip(ev);
+        fillTip(ev, fmtInt(T[4 * k + 1]) + " hidden functions below "
+                + F.name[T[4 * k]], null,
+                [["running", fmtInt(T[4 * k + 2]) + " samples",
+                  pct(T[4 * k + 2])],
+                 ["each at most", fmtInt(T[4 * k + 3]) + " samples",
+                  pct(T[4 * k + 3])]]);
     }
 
     function moveTip(ev) {

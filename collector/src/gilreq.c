@@ -325,15 +325,14 @@ gil_take(struct gil_nudger *n, PyThreadState *ts)
     if (n->started) {
         set_nudge_timer(n, GIL_NUDGE_NS);
     }
+#endif
     PyEval_RestoreThread(ts);
     /* before the GIL is let go again: no nudge after this one's turn */
     atomic_store(&n->waiting, 0);
+#if HAVE_NUDGER
     if (n->started) {
         set_nudge_timer(n, 0);
     }
-#else
-    PyEval_RestoreThread(ts);
-    atomic_store(&n->waiting, 0);
 #endif
     gil_request_done();
 }

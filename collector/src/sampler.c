@@ -43,8 +43,9 @@
  *   delay; in real mode every thread running Python code is charged the
  *   wall time elapsed.  Nothing from before start() or before a thread
  *   was first seen is charged, but for the CPU a thread of the threading
- *   module used before its first sight (born_in_collection).  The charge is converted to whole
- *   intervals; each thread carries the remainder to its next sample.
+ *   module used before its first sight (born_in_collection).  The charge
+ *   is converted to whole intervals; each thread carries the remainder to
+ *   its next sample.
  *
  *   Bounds: at most max_stacks unique stacks (beyond, the weight goes to
  *   an overflow count reported as a stack of its own); at most max_depth

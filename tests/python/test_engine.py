@@ -209,6 +209,13 @@ class FirstSightTest(unittest.TestCase):
     def charged(self, c, name):
         return attribute(c.stack_counts, [name])[name] * self.interval
 
+    @staticmethod
+    def burn_into(cpu, seconds):
+        """Burns `seconds` of CPU, appending the thread time it took."""
+        t = portable.thread_time()
+        burn(seconds)
+        cpu.append(portable.thread_time() - t)
+
     def check_threading_thread(self, mode):
         c = self.sampler(mode)
         cpu = []
@@ -216,14 +223,10 @@ class FirstSightTest(unittest.TestCase):
                                     threading.Event(), threading.Event())
 
         def worker():
-            t = portable.thread_time()
-            burn(0.2)
-            cpu.append(portable.thread_time() - t)
+            self.burn_into(cpu, 0.2)
             burnt.set()
             more.wait()
-            t = portable.thread_time()
-            burn(0.05)
-            cpu.append(portable.thread_time() - t)
+            self.burn_into(cpu, 0.05)
             done.set()
             leave.wait()
 
@@ -264,9 +267,7 @@ class FirstSightTest(unittest.TestCase):
         burnt, leave = threading.Event(), threading.Event()
 
         def raw_worker():
-            t = portable.thread_time()
-            burn(0.2)
-            cpu.append(portable.thread_time() - t)
+            self.burn_into(cpu, 0.2)
             burnt.set()
             leave.wait()
 
